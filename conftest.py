@@ -1,0 +1,52 @@
+import pytest
+from django.test import Client
+
+
+@pytest.fixture
+def world(db):
+    from warmgrid.testing import build_world
+
+    return build_world()
+
+
+def _verified_client(user):
+    """A logged-in client; admins also pass the second factor, as they must in real use."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from warmgrid.accounts.scopes import needs_second_factor
+
+    client = Client()
+    client.force_login(user)
+    if needs_second_factor(user):
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def login():
+    return _verified_client
+
+
+@pytest.fixture
+def api_token():
+    def issue(user):
+        from warmgrid.accounts.actions import do_issue_api_token
+
+        return do_issue_api_token(user=user)
+
+    return issue
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 at production strength costs ~0.3 s a user; tests that need it ask for it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_pages(settings):
+    """Assertions read English msgids; the zh-Hans default is tested where it matters."""
+    settings.LANGUAGE_CODE = "en"

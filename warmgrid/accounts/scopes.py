@@ -1,0 +1,136 @@
+"""Who sees what: the one place that decides.
+
+Every scoped query (people/queries.py, places/queries.py, audit/queries.py, the API,
+pages, exports, search suggestions, admin lists) asks this module which area paths a
+user may read or write for a purpose. A path covers its area and everything under it,
+so "everything under this street" is one indexed prefix filter.
+
+`None` means "no area limit" (system admins, whose every registry read is audited);
+an empty list means "nothing".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
+from warmgrid.accounts.models import Role, RoleAssignment
+
+# Roles that read the registry of their area.
+REGISTRY_READERS = frozenset({
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF,
+    Role.STREET_ADMIN, Role.DISTRICT_ADMIN,
+})
+# Roles that create and correct registry records in their area; supervisors only read.
+REGISTRY_EDITORS = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF})
+# Roles that may see a sensitive field whole, with a typed reason, per field.
+REVEALERS = {
+    "phone": frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF,
+                        Role.STREET_ADMIN, Role.DISTRICT_ADMIN}),
+    "id_number": frozenset({Role.GRID_LEADER, Role.COMMUNITY_STAFF,
+                            Role.STREET_ADMIN, Role.DISTRICT_ADMIN}),
+}
+AUDIT_READERS = frozenset({Role.STREET_ADMIN, Role.DISTRICT_ADMIN})
+# Roles whose sign-in needs a TOTP second factor.
+SECOND_FACTOR_ROLES = frozenset({Role.STREET_ADMIN, Role.DISTRICT_ADMIN, Role.SYSTEM_ADMIN})
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    area_id: int
+    area_path: str
+    area_level: str
+    household_id: int | None
+    department_id: int | None
+
+
+def grants_of(user) -> tuple[Grant, ...]:
+    """The user's role assignments, read once per request object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    cached = getattr(user, "_warmgrid_grants", None)
+    if cached is None:
+        cached = tuple(
+            Grant(role=r, area_id=a, area_path=p, area_level=lvl, household_id=h, department_id=d)
+            for r, a, p, lvl, h, d in RoleAssignment.objects.filter(user=user).values_list(
+                "role", "area_id", "area__path", "area__level", "household_id", "department_id"
+            )
+        )
+        user._warmgrid_grants = cached
+    return cached
+
+
+def roles_of(user) -> frozenset[str]:
+    return frozenset(g.role for g in grants_of(user))
+
+
+def is_system_admin(user) -> bool:
+    return Role.SYSTEM_ADMIN in roles_of(user)
+
+
+def _paths(user, roles: frozenset[str]) -> list[str]:
+    return sorted({g.area_path for g in grants_of(user) if g.role in roles})
+
+
+def registry_read_paths(user) -> list[str] | None:
+    if is_system_admin(user):
+        return None
+    return _paths(user, REGISTRY_READERS)
+
+
+def registry_edit_paths(user) -> list[str]:
+    return _paths(user, REGISTRY_EDITORS)
+
+
+def own_household_ids(user) -> list[int]:
+    """Households a resident account belongs to: they see those and nothing else."""
+    return [g.household_id for g in grants_of(user)
+            if g.role == Role.RESIDENT and g.household_id is not None]
+
+
+def area_read_paths(user) -> list[str] | None:
+    """Areas shown on the map and in pickers: every area a user holds any role in."""
+    if is_system_admin(user):
+        return None
+    return sorted({g.area_path for g in grants_of(user)})
+
+
+def audit_scope_paths(user) -> list[str] | None:
+    if is_system_admin(user):
+        return None
+    return _paths(user, AUDIT_READERS)
+
+
+def may_reveal(user, field: str, area_path: str) -> bool:
+    roles = REVEALERS.get(field, frozenset())
+    return any(g.role in roles and area_path.startswith(g.area_path) for g in grants_of(user))
+
+
+def may_edit_path(user, area_path: str) -> bool:
+    return any(area_path.startswith(p) for p in registry_edit_paths(user))
+
+
+def needs_second_factor(user) -> bool:
+    return bool(roles_of(user) & SECOND_FACTOR_ROLES) or getattr(user, "is_superuser", False)
+
+
+def audits_reads(user) -> bool:
+    """System admins may read everything, so each of their registry reads is logged."""
+    return is_system_admin(user)
+
+
+def path_filter(paths: list[str], field: str = "area_path") -> Q:
+    """OR of prefix filters; an empty list matches nothing."""
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
+
+
+def primary_area_path(user) -> str:
+    """The area an account's own audit entries (logins) are filed under."""
+    grants = grants_of(user)
+    return min((g.area_path for g in grants), key=len) if grants else ""

@@ -1,0 +1,165 @@
+"""ninja Schemas for households and residents: input and output kept apart.
+
+Output shows identifiers masked only (`id_number_masked`, `phone_masked`); the whole value
+appears in the reveal response alone. Input is parsed here (types, lengths, choices) and
+validated by the actions (ID number rules, phone, derived birth date and gender).
+"""
+
+import datetime as dt
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Schema
+
+from warmgrid.api.errors import Id, Text
+from warmgrid.people.models import LegalBasis, Resident
+
+Gender = Literal[tuple(Resident.Gender.values)]
+Relation = Literal[tuple(Resident.Relation.values)]
+ResidenceStatus = Literal[tuple(Resident.ResidenceStatus.values)]
+Basis = Literal[tuple(LegalBasis.values)]
+RevealableField = Literal["id_number", "phone"]
+
+
+class StrictIn(Schema):
+    """Unknown fields are an error, so a misspelt field is not silently ignored."""
+
+    model_config = {"extra": "forbid"}
+
+
+# --- Households ---
+
+class HouseholdOut(Schema):
+    id: int
+    building_id: int
+    building_name: str
+    grid_id: int
+    unit: str
+    room: str
+    householder_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_building_name(obj) -> str:
+        return obj.building.name
+
+
+class HouseholdCreateIn(StrictIn):
+    building_id: Id
+    unit: Text(32)
+    room: Text(32)
+
+
+class HouseholdPatchIn(StrictIn):
+    building_id: Id | None = None
+    unit: Text(32) | None = None
+    room: Text(32) | None = None
+    householder_id: Id | None = None
+
+
+class HouseholdPage(Schema):
+    items: list[HouseholdOut]
+    count: int
+
+
+# --- Residents ---
+
+class ResidentOut(Schema):
+    id: int
+    household_id: int
+    grid_id: int
+    name: str
+    gender: str
+    birth_date: dt.date
+    relation: str
+    residence_status: str
+    ethnicity: str
+    occupation: str
+    id_number_masked: str
+    phone_masked: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ResidentFieldsIn(StrictIn):
+    """The fields of `warmgrid.people.actions.ResidentInput`; None means "not given"."""
+
+    name: Text(200) | None = None
+    gender: Gender | None = None
+    birth_date: dt.date | None = None
+    id_number: Text(32) | None = None
+    # "" on a correction removes the phone number.
+    phone: Text(32) | None = None
+    relation: Relation | None = None
+    residence_status: ResidenceStatus | None = None
+    ethnicity: Text(16) | None = None
+    occupation: Text(64) | None = None
+    id_number_basis: Basis | None = None
+    phone_basis: Basis | None = None
+    basis_note: Text(200) | None = None
+
+
+class ResidentCreateIn(ResidentFieldsIn):
+    household_id: Id
+    name: Text(200)
+
+
+class ResidentPatchIn(ResidentFieldsIn):
+    pass
+
+
+class ResidentPage(Schema):
+    items: list[ResidentOut]
+    count: int
+
+
+class RevealIn(StrictIn):
+    field: RevealableField
+    reason: Text(500)
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+# --- Vulnerable-group tags ---
+
+class TagOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    is_sensitive: bool
+
+
+class TagPeriodOut(Schema):
+    id: int
+    tag: TagOut
+    source: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    legal_basis: str
+    active: bool
+
+    @staticmethod
+    def resolve_active(obj) -> bool:
+        today = timezone.localdate()
+        return obj.valid_from <= today and (obj.valid_until is None or obj.valid_until >= today)
+
+
+class TagPeriodIn(StrictIn):
+    tag: Text(32, min_length=1)
+    source: Text(100)
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+    legal_basis: Basis
+
+
+class TagEndIn(StrictIn):
+    valid_until: dt.date
+
+
+class TagPeriodList(Schema):
+    items: list[TagPeriodOut]
+    count: int

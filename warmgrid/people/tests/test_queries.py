@@ -1,0 +1,78 @@
+"""Scoped reads: search and counts never reach outside the user's areas."""
+
+import datetime as dt
+
+from warmgrid.people.queries import (
+    access_resident_for_user,
+    residents_visible_to,
+    search_residents,
+    tag_counts_under,
+)
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def names(residents):
+    return sorted(r.name for r in residents)
+
+
+def test_each_role_sees_its_own_area(world):
+    assert names(residents_visible_to(world.worker_a)) == ["张三"]
+    assert names(residents_visible_to(world.community_staff)) == ["张三", "李四"]
+    assert names(residents_visible_to(world.street_admin)) == ["张三", "李四"]
+    assert names(residents_visible_to(world.district_admin)) == ["张三", "李四", "王五"]
+    assert names(residents_visible_to(world.resident_a)) == ["张三"]
+    for nobody in (world.outsider, world.volunteer, world.researcher, world.handler):
+        assert names(residents_visible_to(nobody)) == []
+
+
+def test_search_by_name_initials_pinyin_room_and_last_four(world):
+    zs = world.zhang_san
+    for query in ("张", "张三", "zs", "ZS", "zhang", "3号楼301", "3-2-301", "301",
+                  zs.id_number_plain[-4:], zs.id_number_plain, "13812345678"):
+        assert names(search_residents(world.worker_a, query)) == ["张三"], query
+
+
+def test_search_never_finds_another_grids_resident(world):
+    ls = world.li_si
+    for query in ("李四", "ls", "lisi", "5号楼502", ls.id_number_plain[-4:], ls.id_number_plain,
+                  "13987654321"):
+        assert names(search_residents(world.worker_a, query)) == [], query
+        assert names(search_residents(world.worker_b, query)) == ["李四"], query
+
+
+def test_access_outside_scope_is_not_found(world):
+    import pytest
+    from django.http import Http404
+
+    assert access_resident_for_user(world.worker_a, world.zhang_san.pk) == world.zhang_san
+    for bad in (world.li_si.pk, world.wang_wu.pk, "x", None, 10**12):
+        with pytest.raises(Http404):
+            access_resident_for_user(world.worker_a, bad)
+
+
+def test_counts_by_tag_cover_the_area_and_only_what_the_user_may_see(world):
+    counts = tag_counts_under(world.street_admin, world.street1, today=TODAY)
+    by_code = {t.code: counts["totals"][t.pk] for t in counts["tags"]}
+    assert by_code["elderly_alone"] == 1
+    assert [c.code for c, _ in counts["children"]] == [world.community1.code]
+    # A worker asking about the whole street only counts their own grid.
+    counts = tag_counts_under(world.worker_b, world.street1, today=TODAY)
+    assert sum(counts["totals"].values()) == 0
+
+
+def test_expired_tags_are_not_counted(world):
+    world.zhang_san.tags.update(valid_until=dt.date(2026, 2, 1))
+    counts = tag_counts_under(world.district_admin, world.district, today=TODAY)
+    assert sum(counts["totals"].values()) == 0
+
+
+def test_whole_matches_come_first(world):
+    from warmgrid.testing import make_resident
+
+    make_resident(world.household_a, "周淑芬", birth=dt.date(1957, 11, 4), gender="F",
+                  sequence=202, relation="spouse")
+    make_resident(world.household_a, "张三丰", birth=dt.date(1948, 1, 1), sequence=303,
+                  relation="parent")
+    assert [r.name for r in search_residents(world.worker_a, "zs")][0] == "张三"
+    assert [r.name for r in search_residents(world.worker_a, "张三")] == ["张三", "张三丰"]

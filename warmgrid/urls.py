@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from warmgrid import views
+from warmgrid.api.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("warmgrid.accounts.urls")),
+    path("people/", include("warmgrid.people.urls")),
+    path("places/", include("warmgrid.places.urls")),
+    path("audit/", include("warmgrid.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
