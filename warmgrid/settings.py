@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -292,9 +293,14 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE = {
+    "refresh-grid-tallies-after-midnight": {
+        "task": "people.refresh_grid_tallies",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "verify-audit-chain-nightly": {
         "task": "audit.verify_chain",
-        "schedule": 24 * 60 * 60,
+        "schedule": crontab(hour=2, minute=30),
     },
 }
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True

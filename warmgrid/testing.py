@@ -14,6 +14,7 @@ from django.db import transaction
 from warmgrid.accounts.models import Department, Role, RoleAssignment, User
 from warmgrid.lib.idnumber import make_id_number
 from warmgrid.lib.pinyin import pinyin_keys
+from warmgrid.people.actions import do_refresh_grid_tallies
 from warmgrid.people.identifiers import seal_id_number, seal_phone
 from warmgrid.people.models import Household, Resident, ResidentTag, Tag
 from warmgrid.places.models import Area, Building
@@ -137,6 +138,7 @@ def build_world() -> World:
     ResidentTag.objects.create(resident=zhang_san, tag=alone, area_path=zhang_san.area_path,
                                source="走访 2026-01", valid_from=dt.date(2026, 1, 1),
                                legal_basis="statutory_duty")
+    do_refresh_grid_tallies()
     police = Department.objects.create(code="police-370102", name="历下公安分局",
                                        kind=Department.Kind.POLICE, area=district)
     handler = make_user("handler", (Role.DEPARTMENT_HANDLER, district), department=police)

@@ -43,8 +43,10 @@ from warmgrid.demo.plan import (
     totp_key,
 )
 from warmgrid.lib.pinyin import pinyin_keys
+from warmgrid.people.actions import do_refresh_grid_tallies
 from warmgrid.people.identifiers import seal_id_number, seal_phone
 from warmgrid.people.models import (
+    GridTally,
     Household,
     LegalBasis,
     Resident,
@@ -367,6 +369,7 @@ def build_demo_district(*, households: int, seed: int, progress: Progress | None
             if progress is not None:
                 progress(writer.counts.households, households)
         logins, n_departments = _write_accounts(accounts, areas, own_households, seed)
+        do_refresh_grid_tallies()
         counts = writer.counts
         summary = DemoSummary(
             households=counts.households, seed=seed, areas=len(areas),
@@ -421,5 +424,6 @@ def wipe_demo_data() -> None:
         RoleAssignment.objects.all().delete()
         Department.objects.all().delete()
         User.objects.filter(is_demo=True).delete()
-        for model in (ResidentTag, SensitiveFieldBasis, Resident, Household, Building, Area):
+        for model in (GridTally, ResidentTag, SensitiveFieldBasis, Resident, Household,
+                      Building, Area):
             _delete_all_rows(model)

@@ -230,6 +230,7 @@ def do_create_resident(*, actor, household: Household, data: ResidentInput,
             object_type="resident", object_id=resident.pk, object_repr=resident.name,
             area_path=resident.area_path, changes=logged,
         )
+        do_refresh_grid_tallies(grid_ids=[resident.grid_id], today=today)
     return resident
 
 
@@ -345,6 +346,7 @@ def do_update_household(*, actor, household: Household, data: HouseholdInput,
     if building is not None:
         _check_edit(actor, building.area_path)
     values = _clean_household(data, creating=False)
+    moved_from = None
     with transaction.atomic():
         household = Household.objects.select_for_update().get(pk=household.pk)
         changes = {}
@@ -356,6 +358,7 @@ def do_update_household(*, actor, household: Household, data: HouseholdInput,
             changes["building"] = [household.building.name, building.name]
             household.building = building
             if building.grid_id != household.grid_id:
+                moved_from = household.grid_id
                 household.grid_id = building.grid_id
                 household.area_path = building.area_path
                 household.residents.update(grid_id=building.grid_id,
@@ -381,6 +384,8 @@ def do_update_household(*, actor, household: Household, data: HouseholdInput,
                 object_type="household", object_id=household.pk, object_repr=str(household),
                 area_path=household.area_path, changes=changes,
             )
+            if moved_from is not None:
+                do_refresh_grid_tallies(grid_ids=[moved_from, household.grid_id])
     return household
 
 
@@ -415,6 +420,7 @@ def do_tag_resident(*, actor, resident: Resident, tag: Tag, source: str, valid_f
             changes={"tag": tag.code, "source": membership.source,
                      "valid_from": str(valid_from), "valid_until": str(valid_until or "")},
         )
+        do_refresh_grid_tallies(grid_ids=[resident.grid_id])
     return membership
 
 
@@ -435,6 +441,7 @@ def do_end_tag(*, actor, membership: ResidentTag, valid_until: dt.date,
             area_path=membership.area_path,
             changes={"valid_until": [str(old or ""), str(valid_until)]},
         )
+        do_refresh_grid_tallies(grid_ids=[membership.resident.grid_id])
     return membership
 
 
@@ -521,3 +528,44 @@ def do_record_registry_read(*, actor, objects, object_type: str, ip_address: str
             changes={"ids": [o.pk for o in objects],
                      **{k: v for k, v in asked.items() if v not in (None, "")}},
         )
+
+
+def do_refresh_grid_tallies(*, grid_ids=None, today: dt.date | None = None) -> int:
+    """Recount residents and active vulnerable-group memberships per grid (all grids when
+    `grid_ids` is None). Called by every write that changes a count, and nightly, since
+    memberships start and end with the calendar. Returns the number of grids refreshed."""
+    from django.db.models import Count
+
+    from warmgrid.people.models import GridTally
+    from warmgrid.people.queries import active_tags_q
+    from warmgrid.places.models import Area
+
+    today = today or timezone.localdate()
+    grids = Area.objects.filter(level=Area.Level.GRID)
+    if grid_ids is not None:
+        grids = grids.filter(pk__in=list(grid_ids))
+    path_to_grid = dict(grids.values_list("path", "pk"))
+    if not path_to_grid:
+        return 0
+    residents = Resident.objects.all()
+    memberships = ResidentTag.objects.filter(active_tags_q(today))
+    if grid_ids is not None:
+        residents = residents.filter(grid_id__in=path_to_grid.values())
+        memberships = memberships.filter(area_path__in=path_to_grid.keys())
+    tallies = {(grid_id, None): 0 for grid_id in path_to_grid.values()}
+    for grid_id, n in residents.values_list("grid_id").annotate(n=Count("id")).order_by():
+        tallies[(grid_id, None)] = n
+    for path, tag_id, n in (memberships.values_list("area_path", "tag_id")
+                            .annotate(n=Count("id")).order_by()):
+        if path in path_to_grid:
+            tallies[(path_to_grid[path], tag_id)] = n
+    grid_paths = {grid_id: path for path, grid_id in path_to_grid.items()}
+    with transaction.atomic():
+        GridTally.objects.filter(grid_id__in=path_to_grid.values()).delete()
+        GridTally.objects.bulk_create(
+            [GridTally(grid_id=grid_id, area_path=grid_paths[grid_id], tag_id=tag_id,
+                       residents=n, as_of=today)
+             for (grid_id, tag_id), n in tallies.items()],
+            batch_size=2000,
+        )
+    return len(path_to_grid)

@@ -208,3 +208,34 @@ class SensitiveFieldBasis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id} {self.field}: {self.basis}"
+
+
+class GridTally(models.Model):
+    """How many residents a grid has, in all (tag empty) and per vulnerable group, on a day.
+
+    A read model: counting a street's 200,000 residents row by row is too slow for a
+    dashboard, so counts are kept per grid, refreshed by every write that changes them and
+    every night (tags start and end with the calendar), and summed under an area.
+    """
+
+    grid = models.ForeignKey("places.Area", on_delete=models.CASCADE, related_name="tallies")
+    area_path = models.CharField(max_length=255, editable=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="tallies")
+    residents = models.PositiveIntegerField(default=0)
+    as_of = models.DateField()
+
+    class Meta:
+        verbose_name = _("grid tally")
+        verbose_name_plural = _("grid tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "tag"], name="one_tally_per_grid_tag",
+                                    nulls_distinct=False),
+        ]
+        indexes = [
+            models.Index(fields=["area_path"], name="gridtally_scope",
+                         opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.tag_id or '*'}: {self.residents}"

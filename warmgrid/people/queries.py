@@ -6,12 +6,12 @@ import datetime as dt
 import re
 from collections import defaultdict
 
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Q, QuerySet, When
 from django.http import Http404
 
 from warmgrid.accounts.scopes import own_household_ids, path_filter, registry_read_paths
 from warmgrid.people.identifiers import id_number_index, last4_index, phone_index
-from warmgrid.people.models import Household, Resident, ResidentTag, Tag
+from warmgrid.people.models import GridTally, Household, Resident, ResidentTag, Tag
 from warmgrid.places.models import Area
 
 
@@ -132,42 +132,56 @@ def active_tags_q(today: dt.date, prefix: str = "") -> Q:
     )
 
 
-def tag_counts_under(user, area: Area, *, today: dt.date) -> dict:
-    """Residents by vulnerable group under an area, in total and per child area.
-
-    One grouped query on the (area_path, tag, validity) index, rolled up in Python from
-    grids to the area's children. The area must already be access-checked.
-    """
+def _tallies_under(user, area: Area):
+    """Per-grid counts (GridTally rows) under an access-checked area, within the user's
+    scope: a few hundred rows for a street, read by one prefix query on their index."""
+    tallies = GridTally.objects.filter(area_path__startswith=area.path)
     paths = registry_read_paths(user)
-    tag_rows = ResidentTag.objects.filter(area_path__startswith=area.path).filter(
-        active_tags_q(today)
-    )
     if paths is not None:
-        tag_rows = tag_rows.filter(path_filter(paths))
-    grouped = tag_rows.values("area_path", "tag_id").annotate(n=Count("id"))
+        tallies = tallies.filter(path_filter(paths))
+    return list(tallies.values_list("area_path", "tag_id", "residents", "as_of"))
+
+
+def _children_by_path(children: list[Area]):
+    """A lookup from a grid's path to the child area it lies under, by path prefix."""
+    by_path = {child.path: child for child in children}
+    depth = children[0].path.count("/") if children else 0
+
+    def child_of(path: str) -> Area | None:
+        return by_path.get("/".join(path.split("/")[:depth]) + "/")
+
+    return child_of
+
+
+def tag_counts_under(user, area: Area) -> dict:
+    """Residents by vulnerable group under an area, in total and per child area, as of the
+    day the per-grid tallies were last refreshed (`as_of`). The area must already be
+    access-checked; grids outside the user's scope are not counted."""
+    rows = _tallies_under(user, area)
     children = list(Area.objects.filter(parent=area).order_by("code"))
+    child_of = _children_by_path(children)
+    tags = list(Tag.objects.all())
     totals: dict[int, int] = defaultdict(int)
     by_child: dict[int, dict[int, int]] = {c.pk: defaultdict(int) for c in children}
-    for row in grouped:
-        totals[row["tag_id"]] += row["n"]
-        for child in children:
-            if row["area_path"].startswith(child.path):
-                by_child[child.pk][row["tag_id"]] += row["n"]
-                break
-    tags = list(Tag.objects.all())
+    residents = 0
+    for path, tag_id, n, _as_of in rows:
+        if tag_id is None:
+            residents += n
+            continue
+        totals[tag_id] += n
+        if (child := child_of(path)) is not None:
+            by_child[child.pk][tag_id] += n
     return {
         "tags": tags,
+        "as_of": min((row[3] for row in rows), default=None),
+        "residents": residents,
         "totals": {t.pk: totals.get(t.pk, 0) for t in tags},
         "children": [(c, {t.pk: by_child[c.pk].get(t.pk, 0) for t in tags}) for c in children],
     }
 
 
 def resident_count_under(user, area: Area) -> int:
-    residents = Resident.objects.filter(area_path__startswith=area.path)
-    paths = registry_read_paths(user)
-    if paths is not None:
-        residents = residents.filter(path_filter(paths))
-    return residents.count()
+    return sum(n for _path, tag_id, n, _as_of in _tallies_under(user, area) if tag_id is None)
 
 
 def active_tags_of(resident: Resident, *, today: dt.date) -> QuerySet[ResidentTag]:
@@ -214,19 +228,10 @@ def all_tags() -> QuerySet[Tag]:
 
 
 def resident_counts_by_child(user, area: Area, children: list[Area]) -> dict[int, int]:
-    """Residents in the user's scope under each child of an access-checked area.
-
-    One query grouped by grid path, rolled up in Python like tag_counts_under.
-    """
-    residents = Resident.objects.filter(area_path__startswith=area.path)
-    paths = registry_read_paths(user)
-    if paths is not None:
-        residents = residents.filter(path_filter(paths))
+    """Residents in the user's scope under each child of an access-checked area."""
     counts = {child.pk: 0 for child in children}
-    grouped = residents.order_by().values("area_path").annotate(n=Count("id"))
-    for row in grouped:
-        for child in children:
-            if row["area_path"].startswith(child.path):
-                counts[child.pk] += row["n"]
-                break
+    child_of = _children_by_path(children)
+    for path, tag_id, n, _as_of in _tallies_under(user, area):
+        if tag_id is None and (child := child_of(path)) is not None:
+            counts[child.pk] += n
     return counts

@@ -8,11 +8,12 @@ all: the registry has its own scoped pages.
 
 from django.contrib import admin
 
+from warmgrid.audit.admin import AuditedAdmin
 from warmgrid.places.models import Area, Building
 from warmgrid.places.queries import areas_visible_to, buildings_visible_to
 
 
-class MapAdmin(admin.ModelAdmin):
+class MapAdmin(AuditedAdmin):
     def has_add_permission(self, request):
         return False
 

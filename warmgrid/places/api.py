@@ -4,14 +4,13 @@ Areas and buildings are those the user holds any role in (places/queries.py); co
 residents come from the registry scope (people/queries.py) and only for roles that read it.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 
 from warmgrid.accounts.scopes import registry_read_paths
 from warmgrid.api.errors import LIST_ERRORS, READ_ERRORS, ErrorOut, Id, PageQuery, page_of
 from warmgrid.errors import Forbidden
-from warmgrid.people.queries import resident_count_under, tag_counts_under
+from warmgrid.people.queries import tag_counts_under
 from warmgrid.places.queries import (
     access_area_for_user,
     access_building_for_user,
@@ -59,13 +58,12 @@ def get_area_tag_counts(request, area_id: Id):
     paths = registry_read_paths(request.user)
     if paths is not None and not any(area.path.startswith(p) for p in paths):
         raise Forbidden(_("Your role does not read the registry of this area."))
-    today = timezone.localdate()
-    counts = tag_counts_under(request.user, area, today=today)
+    counts = tag_counts_under(request.user, area)
     tags = counts["tags"]
     return {
         "area": area,
-        "as_of": today,
-        "residents": resident_count_under(request.user, area),
+        "as_of": counts["as_of"],
+        "residents": counts["residents"],
         "tags": tags,
         "totals": {t.code: counts["totals"][t.pk] for t in tags},
         "children": [{"area": child, "counts": {t.code: by_tag[t.pk] for t in tags}}

@@ -49,7 +49,7 @@ class TagCountsOut(Schema):
     """Residents in vulnerable groups today, by tag code, under the area and per child."""
 
     area: AreaOut
-    as_of: dt.date
+    as_of: dt.date | None
     residents: int
     tags: list[TagOut]
     totals: dict[str, int]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 
 from warmgrid.accounts.models import Role
@@ -86,7 +85,7 @@ def area_groups(request, area_id):
     area = queries.access_area_for_user(user, area_id)
     if not _supervises(user, area):
         raise Http404
-    counts = people_queries.tag_counts_under(user, area, today=timezone.localdate())
+    counts = people_queries.tag_counts_under(user, area)
     tags = counts["tags"]
     rows = [(child, [by_tag[t.pk] for t in tags], sum(by_tag.values()))
             for child, by_tag in counts["children"]]
@@ -105,6 +104,6 @@ def area_groups(request, area_id):
         "totals": totals,
         "grand_total": sum(totals),
         "chart": chart,
-        "today": timezone.localdate(),
+        "as_of": counts["as_of"],
     }
     return render(request, "places/area_groups.html", context)

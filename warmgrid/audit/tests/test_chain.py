@@ -94,3 +94,10 @@ def test_postgresql_refuses_to_change_or_delete_an_entry(db):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [entry.id])
     assert AuditEntry.objects.get(pk=entry.pk).action == "update"
+
+
+def test_the_nightly_task_reports_an_intact_chain(db):
+    from warmgrid.audit.tasks import verify_audit_chain
+
+    record(3)
+    assert verify_audit_chain.apply().get() == {"checked": 3, "broken_seq": None, "reason": ""}

@@ -25,8 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args, addr: str, no_worker: bool, **options):
         worker = None
         if not no_worker:
-            worker = subprocess.Popen(
+            worker = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+                # -B: the worker also runs the nightly schedule (one process on a laptop).
                 [sys.executable, "-m", "celery", "-A", "warmgrid", "worker", "--pool=solo",
+                 "--beat", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
                  "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
                 start_new_session=True,
             )
