@@ -228,9 +228,12 @@ class GridTally(models.Model):
     class Meta:
         verbose_name = _("grid tally")
         verbose_name_plural = _("grid tallies")
+        # Two partial constraints rather than NULLS NOT DISTINCT, which SQLite lacks.
         constraints = [
             models.UniqueConstraint(fields=["grid", "tag"], name="one_tally_per_grid_tag",
-                                    nulls_distinct=False),
+                                    condition=models.Q(tag__isnull=False)),
+            models.UniqueConstraint(fields=["grid"], name="one_total_tally_per_grid",
+                                    condition=models.Q(tag__isnull=True)),
         ]
         indexes = [
             models.Index(fields=["area_path"], name="gridtally_scope",

@@ -128,3 +128,16 @@ def test_whole_matches_come_first(world):
                   relation="parent")
     assert search_residents(world.worker_a, "zs")[0].name == "张三"
     assert [r.name for r in search_residents(world.worker_a, "张三")] == ["张三", "张三丰"]
+
+
+def test_a_grid_has_one_total_and_one_count_per_group(world):
+    import pytest
+    from django.db import IntegrityError, transaction
+
+    from warmgrid.people.models import GridTally
+
+    total = GridTally.objects.get(grid=world.grid_a, tag=None)
+    for tag in (None, Tag.objects.get(code="elderly_alone")):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            GridTally.objects.create(grid=world.grid_a, area_path=world.grid_a.path, tag=tag,
+                                     residents=1, as_of=total.as_of)
