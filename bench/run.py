@@ -75,6 +75,7 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -97,8 +98,10 @@ def main() -> int:
         def progress(done, total, *rest):
             print(f"\r  {done:,} / {total:,} households", end="", file=sys.stderr, flush=True)
 
+        # Its own logins file: the bench must not overwrite the embedded demo's.
         summary = build_demo_district(households=args.households, seed=args.seed,
-                                      progress=progress)
+                                      progress=progress,
+                                      logins_path=settings.VAR_DIR / "bench-logins.csv")
         seconds = time.perf_counter() - started
         print(file=sys.stderr)
         figures["build_seconds"] = round(seconds, 1)
@@ -171,8 +174,9 @@ def main() -> int:
     figures["tag_count_p50_ms"] = round(percentile(count_ms, 50), 1)
     figures["tag_count_p95_ms"] = round(percentile(count_ms, 95), 1)
 
+    pg_version = connection.cursor().connection.info.server_version
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, "
-               f"PostgreSQL {connection.cursor().connection.info.server_version}, "
+               f"PostgreSQL {pg_version // 10000}.{pg_version % 10000}, "
                f"Python {platform.python_version()}")
     figures["machine"] = machine
     print()
