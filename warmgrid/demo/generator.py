@@ -319,6 +319,14 @@ def _write_accounts(accounts: list[AccountPlan], areas: dict[str, Area],
     ])
     logins = []
     for user, a in zip(users, accounts, strict=True):
+        # Granting a role is a change like any other: each one is on the audit trail.
+        do_record_audit(
+            action=AuditEntry.Action.CREATE, object_type="role_assignment",
+            object_id=user.pk, object_repr=f"{user.username} · {a.role}",
+            area_path=areas[a.area_code].path,
+            changes={"username": user.username, "role": a.role, "area": a.area_code,
+                     "via": "demo"},
+        )
         secret = ""
         if a.role in SECOND_FACTOR_ROLES:
             device = TOTPDevice.objects.create(user=user, name="WarmGrid demo",

@@ -222,19 +222,20 @@ def _household_three_generations_up(rng):
     return members
 
 
-def _household_three_generations_down(rng):
-    """An older householder, a married child, the child's spouse and grandchildren."""
-    members: list[PersonPlan]
-    head_age = rng.randint(56, 78)
-    if rng.random() < 0.8:
+def _older_head(rng, head_age: int, *, couple_share: float):
+    """An older couple (or a lone older householder), the age the children's mother has
+    and the children's surname: (members, mother_age, family surname)."""
+    if rng.random() < couple_share:
         members = list(_couple(rng, head_age))
         husband, wife = _split_couple((members[0], members[1]))
-        mother_age, family = wife.age, _surname_of(husband)
-    else:
-        head = _person(rng, R.HOUSEHOLDER, head_age, draw_gender(rng, 0.35))
-        members = [head]
-        mother_age = head.age if head.gender == "F" else head.age - 2
-        family = _surname_of(head)
+        return members, wife.age, _surname_of(husband)
+    head = _person(rng, R.HOUSEHOLDER, head_age, draw_gender(rng, 0.35))
+    return [head], head.age if head.gender == "F" else head.age - 2, _surname_of(head)
+
+
+def _household_three_generations_down(rng):
+    """An older householder, a married child, the child's spouse and grandchildren."""
+    members, mother_age, family = _older_head(rng, rng.randint(56, 78), couple_share=0.8)
     son = rng.random() < 0.65
     child = _children(rng, mother_age, family, 1)[0]
     child = _person(rng, R.CHILD, max(22, child.age), "M" if son else "F", family)
@@ -257,16 +258,7 @@ def _household_single_parent(rng):
 
 def _household_elder_with_child(rng):
     """Older parent(s) with an unmarried grown-up child at home."""
-    head_age = _elder_age(rng, 60, 92)
-    if rng.random() < 0.5:
-        members = list(_couple(rng, head_age))
-        husband, wife = _split_couple((members[0], members[1]))
-        mother_age, family = wife.age, _surname_of(husband)
-    else:
-        head = _person(rng, R.HOUSEHOLDER, head_age, draw_gender(rng, 0.35))
-        members = [head]
-        mother_age = head.age if head.gender == "F" else head.age - 2
-        family = _surname_of(head)
+    members, mother_age, family = _older_head(rng, _elder_age(rng, 60, 92), couple_share=0.5)
     first_at = _clamp(rng.gauss(28, 4), 22, 40)
     members.append(_person(rng, R.CHILD, max(24, mother_age - first_at), draw_gender(rng, 0.6),
                            family))

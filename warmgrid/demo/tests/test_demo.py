@@ -362,7 +362,7 @@ def test_zs_finds_zhang_san_in_the_first_grid(demo):
         assert Resident.objects.filter(grid=grid, name__in=featured).count() >= 3
 
 
-def test_it_writes_one_audit_entry_with_the_counts(demo):
+def test_it_audits_the_build_and_every_role_it_grants(demo):
     entry = AuditEntry.objects.get(object_type="demo")
     assert entry.action == "system"
     assert entry.changes["households"] == HOUSEHOLDS
@@ -370,6 +370,11 @@ def test_it_writes_one_audit_entry_with_the_counts(demo):
     assert entry.changes["tags"] == ResidentTag.objects.count()
     assert entry.changes["accounts"] == User.objects.count()
     assert entry.changes["areas"] == Area.objects.count()
+    grants = AuditEntry.objects.filter(object_type="role_assignment", action="create")
+    assert grants.count() == User.objects.filter(is_demo=True).count()
+    worker = grants.get(changes__username="gw-370102001001001-1")
+    assert worker.changes["role"] == "grid_worker"
+    assert worker.area_path.endswith("370102001001001/")
     assert verify_chain()[1] is None
 
 
