@@ -274,6 +274,8 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("WARMGRID_CELERY_EAGER", "") == "1"
+# Keep the LOGGING above (and its redaction) in the worker too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -289,7 +291,12 @@ LOGGING = {
                     "filters": ["redact"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("WARMGRID_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # runserver's request lines carry query strings (a search for an ID number):
+        # through our redacting handler, not Django's own.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 CELERY_BEAT_SCHEDULE = {

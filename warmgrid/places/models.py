@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from warmgrid.places.validators import validate_outline
+
 
 class Area(models.Model):
     """A node of the governance map: district → street → community → grid."""
@@ -31,7 +33,8 @@ class Area(models.Model):
     # one prefix query on an index, with no recursion.
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     # Optional GeoJSON geometry (Polygon or MultiPolygon, WGS 84) of the area's outline.
-    outline = models.JSONField(_("outline"), null=True, blank=True)
+    outline = models.JSONField(_("outline"), null=True, blank=True,
+                               validators=[validate_outline])
 
     class Meta:
         verbose_name = _("area")

@@ -49,3 +49,14 @@ def test_the_log_filter_rewrites_records(caplog):
         logger.info("resident %s phone %s", "37010219900101123X", "13812345678")
     assert "37010219900101123X" not in caplog.text
     assert "370102********123X" in caplog.text
+
+
+def test_request_lines_and_every_configured_handler_redact(caplog):
+    """runserver logs each request with its query string: a search for an ID number."""
+    from django.conf import settings
+
+    handlers = settings.LOGGING["handlers"]
+    assert all("redact" in h.get("filters", []) for h in handlers.values())
+    assert settings.LOGGING["loggers"]["django.server"]["handlers"] == ["console"]
+    server = logging.getLogger("django.server")
+    assert any(isinstance(f, RedactIdentifiers) for h in server.handlers for f in h.filters)
