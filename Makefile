@@ -29,6 +29,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
+	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/run.py
 
 # Extract strings into warmgrid/locale/zh_Hans and en, and compile them.

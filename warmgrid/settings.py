@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "warmgrid.places",
     "warmgrid.people",
     "warmgrid.audit",
+    "warmgrid.cases",
+    "warmgrid.notices",
     "warmgrid.api",
     "warmgrid.demo",
     "warmgrid.ops",
@@ -206,6 +208,12 @@ API_TOKEN_LIFETIME = timedelta(hours=12)
 
 OTP_TOTP_ISSUER = "WarmGrid"
 
+# Channels notices go out on besides the in-app inbox (warmgrid/notices/channels.py).
+WARMGRID_NOTICE_CHANNELS = _env_list("WARMGRID_NOTICE_CHANNELS",
+                                     "warmgrid.notices.channels.ConsoleChannel")
+EMAIL_BACKEND = os.environ.get("WARMGRID_EMAIL_BACKEND",
+                               "django.core.mail.backends.console.EmailBackend")
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "warmgrid" / "locale"]
@@ -300,6 +308,10 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE = {
+    "watch-case-deadlines": {
+        "task": "cases.watch_deadlines",
+        "schedule": crontab(minute="*/10"),
+    },
     "refresh-grid-tallies-after-midnight": {
         "task": "people.refresh_grid_tallies",
         "schedule": crontab(hour=0, minute=5),

@@ -9,9 +9,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("warmgrid.accounts.urls")),
     path("people/", include("warmgrid.people.urls")),
+    path("cases/", include("warmgrid.cases.urls")),
     path("places/", include("warmgrid.places.urls")),
     path("audit/", include("warmgrid.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("open311/v2/", include("warmgrid.cases.open311_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

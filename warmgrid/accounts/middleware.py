@@ -9,6 +9,7 @@ from warmgrid.accounts.scopes import needs_second_factor
 
 EXEMPT_PREFIXES = (
     "/accounts/login/", "/accounts/logout/", "/accounts/otp/", "/static/", "/i18n/", "/api/",
+    "/open311/",
 )
 
 

@@ -22,6 +22,9 @@ class User(AbstractUser):
     """Our own user model from the first migration, so that it can grow."""
 
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    # Notices are written in this language (pages follow the browser's choice).
+    language = models.CharField(_("language"), max_length=10, default="zh-hans",
+                                choices=[("zh-hans", "简体中文"), ("en", "English")])
     is_demo = models.BooleanField(default=False, editable=False)
 
     class Meta:

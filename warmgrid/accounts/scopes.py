@@ -134,3 +134,55 @@ def primary_area_path(user) -> str:
     """The area an account's own audit entries (logins) are filed under."""
     grants = grants_of(user)
     return min((g.area_path for g in grants), key=len) if grants else ""
+
+
+# --- Events (cases) ---
+
+# Roles that send a case to a unit (分派) and close it after checking.
+CASE_DISPATCHERS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN, Role.DISTRICT_ADMIN})
+# Roles that handle cases of their area's own team (grid or community).
+CASE_AREA_HANDLERS = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF})
+
+
+def case_read_q(user) -> Q | None:
+    """Which cases a user sees: those of their areas (registry readers), those sent to
+    their department within the department's area (handlers), and those they reported.
+    None means every case (system admins)."""
+    if is_system_admin(user):
+        return None
+    q = path_filter(_paths(user, REGISTRY_READERS))
+    for grant in grants_of(user):
+        if grant.role == Role.DEPARTMENT_HANDLER and grant.department_id:
+            q |= Q(lead_department_id=grant.department_id,
+                   area_path__startswith=grant.area_path)
+    if getattr(user, "is_authenticated", False):
+        q |= Q(reporter_id=user.pk) | Q(followers__user_id=user.pk)
+    return q
+
+
+def may_dispatch_case(user, area_path: str) -> bool:
+    return any(g.role in CASE_DISPATCHERS and area_path.startswith(g.area_path)
+               for g in grants_of(user))
+
+
+def may_handle_case(user, *, area_path: str, department_id: int | None) -> bool:
+    """The lead department's handlers, or the area's own team when no department leads."""
+    for g in grants_of(user):
+        if not area_path.startswith(g.area_path):
+            continue
+        if department_id is not None and g.role == Role.DEPARTMENT_HANDLER \
+                and g.department_id == department_id:
+            return True
+        if department_id is None and g.role in CASE_AREA_HANDLERS:
+            return True
+    return may_dispatch_case(user, area_path)
+
+
+def may_report_in(user, area_path: str) -> bool:
+    """Staff report anywhere in their areas; residents through their own household."""
+    return any(area_path.startswith(g.area_path) for g in grants_of(user)
+               if g.role != Role.RESIDENT)
+
+
+def case_dispatch_paths(user) -> list[str]:
+    return _paths(user, CASE_DISPATCHERS)

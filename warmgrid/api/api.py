@@ -15,6 +15,7 @@ from warmgrid.api.auth import BearerToken
 from warmgrid.api.auth import router as auth_router
 from warmgrid.api.errors import NotJson, install_error_handlers
 from warmgrid.audit.api import router as audit_router
+from warmgrid.cases.api import router as cases_router
 from warmgrid.people.api import router as people_router
 from warmgrid.places.api import router as places_router
 
@@ -57,6 +58,7 @@ api.add_router("/auth", auth_router)
 api.add_router("", places_router)
 api.add_router("", people_router)
 api.add_router("/audit", audit_router)
+api.add_router("", cases_router)
 
 # Last: any other path under /api/v1/ is a JSON 404, not Django's HTML page.
 _unknown = Router()

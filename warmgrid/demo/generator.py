@@ -3,7 +3,8 @@
 The plan is streamed grid by grid into bulk inserts inside one transaction, so memory
 stays flat from 600 to 400,000 households and a failed build leaves nothing behind.
 ID numbers and phones are sealed by the same functions the registry actions use: only
-ciphertexts, blind indexes and masked forms reach the database.
+ciphertexts, blind indexes and masked forms reach the database. Once the people and the
+accounts are in, a year of events (cases.py) follows, again grid by grid.
 
     build_demo_district(households=20000, seed=2026) -> DemoSummary
 """
@@ -15,33 +16,47 @@ import csv
 import dataclasses
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import connection, models, transaction
+from django.db import connection, models, reset_queries, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from warmgrid.accounts.models import Department, RoleAssignment, User
+from warmgrid.accounts.models import Department, Role, RoleAssignment, User
 from warmgrid.accounts.scopes import SECOND_FACTOR_ROLES
 from warmgrid.audit.actions import do_record_audit
 from warmgrid.audit.models import AuditEntry
+from warmgrid.cases.models import Case, CaseEvent, Category
 from warmgrid.demo import names
+from warmgrid.demo.cases import (
+    CaseContext,
+    CaseDraft,
+    CasePlanner,
+    GridSite,
+    SiteBuilding,
+    SiteHousehold,
+    plan_case_volume,
+)
 from warmgrid.demo.plan import (
     DISTRICT_CODE,
     AccountPlan,
+    GridLayout,
     GridPlan,
     Layout,
     iter_grid_plans,
     plan_accounts,
+    plan_blocks,
     plan_layout,
     resident_account,
     totp_key,
 )
+from warmgrid.lib import casestates
 from warmgrid.lib.pinyin import pinyin_keys
 from warmgrid.people.actions import do_refresh_grid_tallies
 from warmgrid.people.identifiers import seal_id_number, seal_phone
@@ -81,6 +96,9 @@ class DemoSummary:
     departments: int
     seconds: float
     logins_path: Path | None
+    cases: int = 0
+    case_events: int = 0
+    open_cases: int = 0
 
     @property
     def households_per_second(self) -> float:
@@ -92,6 +110,8 @@ class DemoSummary:
             "grids": self.grids, "buildings": self.buildings, "households": self.households,
             "residents": self.residents, "tags": self.tags, "field_bases": self.field_bases,
             "accounts": self.accounts, "departments": self.departments,
+            "cases": self.cases, "case_events": self.case_events,
+            "open_cases": self.open_cases,
         }
 
 
@@ -209,7 +229,8 @@ class GridWriter:
         path = grid.path
         buildings = Building.objects.bulk_create([
             Building(grid_id=grid.pk, area_path=path, code=b.code, name=b.name,
-                     address=b.address, unit_count=b.units, floor_count=b.floors)
+                     address=b.address, unit_count=b.units, floor_count=b.floors,
+                     latitude=b.latitude, longitude=b.longitude)
             for b in plan.buildings
         ], batch_size=BATCH_SIZE)
         building_ids = [b.pk for b in buildings]
@@ -268,15 +289,97 @@ class GridWriter:
         return household_ids
 
 
+# ------------------------------------------------------------------ a year of cases
+
+
+@dataclass
+class _CaseCounts:
+    cases: int = 0
+    events: int = 0
+    by_state: Counter = field(default_factory=Counter)
+
+    @property
+    def open_cases(self) -> int:
+        return sum(n for state, n in self.by_state.items()
+                   if state in casestates.OPEN_STATES)
+
+
+def _case_site(grid: GridLayout, area: Area, resident_household_id: int | None) -> GridSite:
+    """A written grid as the case planner sees it: buildings by code, households in the
+    order they were planned (and inserted)."""
+    buildings = list(Building.objects.filter(grid_id=area.pk).order_by("code").values_list(
+        "pk", "name", "address", "floor_count", "unit_count", "latitude", "longitude"))
+    position = {row[0]: i for i, row in enumerate(buildings)}
+    households = [SiteHousehold(pk, position[building], unit, room)
+                  for pk, building, unit, room in Household.objects.filter(
+                      grid_id=area.pk).order_by("pk").values_list(
+                      "pk", "building_id", "unit", "room")]
+    resident = next((i for i, h in enumerate(households) if h.pk == resident_household_id),
+                    None)
+    return GridSite(
+        grid_id=area.pk, code=area.code, path=area.path,
+        community_code=grid.area.parent_code, estate=grid.estate, road=grid.road,
+        buildings=tuple(SiteBuilding(*row) for row in buildings),
+        households=tuple(households), resident_household=resident,
+    )
+
+
+def _insert_cases(drafts: list[CaseDraft], counts: _CaseCounts) -> None:
+    """Cases first (a merged one after the case it joins), then all their histories."""
+    for merged in (False, True):
+        group = [d for d in drafts if (d.merge_into is not None) == merged]
+        for draft in group:
+            if merged:
+                target = drafts[draft.merge_into].case.pk
+                draft.fields["merged_into_id"] = target
+                for event in draft.events:
+                    if event["action"] == "merge":
+                        event["data"] = {"into": target}
+            draft.case = Case(**draft.fields)
+        Case.objects.bulk_create([d.case for d in group], batch_size=BATCH_SIZE)
+    events = [CaseEvent(case_id=d.case.pk, **e) for d in drafts for e in d.events]
+    CaseEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    counts.cases += len(drafts)
+    counts.events += len(events)
+    counts.by_state.update(d.fields["state"] for d in drafts)
+
+
+def _write_cases(layout: Layout, areas: dict[str, Area]) -> _CaseCounts:
+    """A year of cases (cases.py), planned and inserted one grid at a time."""
+    counts = _CaseCounts()
+    context = CaseContext(
+        categories={c.code: c for c in Category.objects.filter(is_active=True)},
+        departments=dict(Department.objects.values_list("kind", "pk")),
+        users=dict(User.objects.filter(is_demo=True).values_list("username", "pk")),
+    )
+    if not context.categories:
+        return counts  # a database without the shipped categories: nothing to file under
+    volumes = plan_case_volume(layout)
+    residents = dict(RoleAssignment.objects.filter(role=Role.RESIDENT).values_list(
+        "area__code", "household_id"))
+    planner = CasePlanner(context, layout.seed)
+    for grid in layout.grids:
+        code = grid.area.code
+        site = _case_site(grid, areas[code], residents.get(code))
+        _insert_cases(planner.plan_grid(site, volumes[code]), counts)
+        reset_queries()  # with DEBUG on, the log of big inserts would grow without bound
+    return counts
+
+
+# ------------------------------------------------------------------ areas and accounts
+
+
 def _write_areas(layout: Layout) -> dict[str, Area]:
     by_code: dict[str, Area] = {}
+    blocks = plan_blocks(layout)
     for level_plans in ((layout.district,), layout.streets, layout.communities,
                         tuple(g.area for g in layout.grids)):
         rows = []
         for a in level_plans:
             parent = by_code.get(a.parent_code)
             rows.append(Area(level=a.level, code=a.code, name=a.name, parent=parent,
-                             path=f"{parent.path if parent else ''}{a.code}/"))
+                             path=f"{parent.path if parent else ''}{a.code}/",
+                             outline=blocks[a.code].outline()))
         for area in Area.objects.bulk_create(rows, batch_size=BATCH_SIZE):
             by_code[area.code] = area
     return by_code
@@ -376,7 +479,9 @@ def build_demo_district(*, households: int, seed: int, progress: Progress | None
                 own_households[account.household] = household_ids[account.household[1]]
             if progress is not None:
                 progress(writer.counts.households, households)
+            reset_queries()  # with DEBUG on, the log of big inserts would grow without bound
         logins, n_departments = _write_accounts(accounts, areas, own_households, seed)
+        cases = _write_cases(layout, areas)
         do_refresh_grid_tallies()
         counts = writer.counts
         summary = DemoSummary(
@@ -385,6 +490,7 @@ def build_demo_district(*, households: int, seed: int, progress: Progress | None
             grids=len(layout.grids), buildings=counts.buildings, residents=counts.residents,
             tags=counts.tags, field_bases=counts.field_bases, accounts=len(logins),
             departments=n_departments, seconds=0.0, logins_path=None,
+            cases=cases.cases, case_events=cases.events, open_cases=cases.open_cases,
         )
         do_record_audit(
             action=AuditEntry.Action.SYSTEM, object_type="demo", object_id=seed,
@@ -423,12 +529,16 @@ def _delete_all_rows(model: type[models.Model]) -> None:
 
 
 def wipe_demo_data() -> None:
-    """Delete the registry (every area and all that hangs on it) and the demo accounts.
+    """Delete the registry (every area and all that hangs on it), its cases and the demo
+    accounts.
 
     Accounts that are not demo accounts are kept; their role assignments go with the
     areas. Foreign keys are checked at commit, so the big tables go in one statement each.
+    Cases go first: they hold on to departments, which the ORM deletes row by row.
     """
     with transaction.atomic():
+        for model in (CaseEvent, Case):
+            _delete_all_rows(model)
         RoleAssignment.objects.all().delete()
         Department.objects.all().delete()
         User.objects.filter(is_demo=True).delete()

@@ -1,4 +1,5 @@
-"""Name data for the demo district: people, places, departments, occupations.
+"""Name data for the demo district: people, places, departments, occupations, and the
+topics and words of the events (事件) its residents report.
 
 Plain data, no Django. Weights are relative. Surnames follow the national frequency
 ranking with a Shandong tilt (王 张 李 刘 first, 孙 于 姜 孔 higher than nationally).
@@ -8,6 +9,8 @@ finds every demo resident the way a worker would type the name.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 # (surname, weight ≈ per mille of the population)
 SURNAMES: tuple[tuple[str, float], ...] = (
@@ -169,3 +172,556 @@ def chinese_number(n: int) -> str:
         return CHINESE_DIGITS[hundreds] + "百零" + CHINESE_DIGITS[rest]
     tail = chinese_number(rest)
     return CHINESE_DIGITS[hundreds] + "百" + ("一" + tail if rest < 20 else tail)
+
+
+# ------------------------------------------------------------------ events (事件)
+#
+# What residents and grid workers report, as topics: each belongs to one category of the
+# shipped taxonomy and has its own months, hours and words. Texts are the demo's own,
+# written for it; slots: {b} building (3号楼), {u} unit, {r} room, {up}/{down} the rooms
+# above and below, {floor}, {spot} a place in the estate, {estate}, {road}, {when} a
+# recent time, {days} how long it has lasted.
+
+@dataclass(frozen=True)
+class CaseTopic:
+    code: str
+    category: str  # a taxonomy code (warmgrid.cases.taxonomy)
+    weight: float  # share of a year's reports in an ordinary grid
+    months: tuple[float, ...]  # January … December: how often, relative to the year
+    hours: str  # a key of HOUR_WEIGHTS: when residents report it
+    at_home: bool  # about one household rather than a place in the estate
+    resident: tuple[str, ...]  # in the reporter's words
+    worker: tuple[str, ...]  # as a grid worker files it after a patrol or a visit
+    old_estates: float = 1.0  # rate in estates built before 2000, relative
+    new_estates: float = 1.0  # rate in estates built after 2010, relative
+    weekend: float = 1.1  # residents' weekend days relative to weekdays
+    festival: float = 0.0  # extra weight in the days around the Spring Festival
+    needs_lift: bool = False  # only in buildings with lifts
+    # An urgent risk (warmgrid.lib.urgency's code, 中文, English) and the words that show it.
+    urgent: tuple[str, str, str, tuple[str, ...]] | None = None
+    slow: float = 1.0  # handling takes this many times the category's usual time
+
+
+FLAT = (1.0,) * 12
+SUMMER = (0.7, 0.7, 0.8, 0.9, 1.0, 1.3, 1.5, 1.5, 1.2, 1.0, 0.8, 0.7)
+WINTER = (1.6, 1.3, 1.0, 0.8, 0.7, 0.7, 0.7, 0.7, 0.8, 1.0, 1.3, 1.6)
+RAINS = (0.1, 0.1, 0.2, 0.3, 0.5, 1.6, 5.0, 4.5, 1.4, 0.4, 0.2, 0.1)  # July–August rains
+HEATING = (2.2, 1.2, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 3.2, 3.6)  # from 15 November
+FREEZE = (3.0, 1.2, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4, 1.8)
+SUMMER_NIGHTS = (0.1, 0.1, 0.3, 0.6, 1.3, 2.2, 3.0, 3.0, 1.6, 0.6, 0.2, 0.1)
+SPRING_BUILDING = (0.6, 0.6, 1.4, 1.6, 1.4, 1.1, 0.9, 0.9, 1.0, 1.0, 0.8, 0.7)
+WAGES = (2.4, 1.6, 0.7, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7, 1.0, 2.2)  # before the New Year
+SCHOOL = (0.5, 0.6, 0.7, 0.9, 1.4, 1.9, 2.0, 2.3, 1.0, 0.5, 0.4, 0.4)
+GARBAGE = (1.0, 1.0, 0.9, 0.9, 1.0, 1.2, 1.3, 1.3, 1.1, 1.0, 0.9, 1.0)
+
+CASE_TOPICS: tuple[CaseTopic, ...] = (
+    CaseTopic(
+        "garbage_overflow", "garbage", 7, GARBAGE, "morning", False, festival=1.5,
+        resident=(
+            "{spot}的垃圾桶{days}没人清运了，已经堆满溢出来，味道很大，请尽快安排清运。",
+            "{b}楼下的分类垃圾桶满了，垃圾袋都堆在地上，被野猫扒得到处都是，麻烦物业处理一下。",
+            "{when}路过{spot}，垃圾箱周围一地垃圾，污水横流，希望增加清运次数。",
+            "我们{b}门口的垃圾桶好几天没倒了，早上出门都得绕着走，老人孩子进出很不方便。",
+            "{estate}{spot}垃圾清运不及时，清运车{when}来了一趟只拉走一半，剩下的一直没人管。",
+        ),
+        worker=(
+            "巡查发现{spot}垃圾桶满溢，周边散落垃圾较多，已拍照，请物业安排清运。",
+            "{b}北侧垃圾投放点清运不及时，桶边堆放垃圾袋十余个，有异味。",
+            "日常巡查：{spot}分类垃圾桶破损两个、满溢三个，需更换并及时清运。",
+        ),
+    ),
+    CaseTopic(
+        "garbage_festival", "garbage", 0.6, (0.0,) * 12, "morning", False, festival=1.0,
+        resident=(
+            "过年这几天{spot}鞭炮纸屑和烟花筒堆了一地，一直没人打扫，风一吹到处飞。",
+            "年货包装箱、泡沫堆在{b}楼道口和垃圾点旁边，好几天了没人收，请物业清理。",
+            "春节期间垃圾特别多，{spot}的垃圾桶早就满了，初三到现在没见清运车来过。",
+            "{b}门前放完烟花的纸筒和红纸屑没人清扫，里面还有没燃尽的，担心着火。",
+        ),
+        worker=(
+            "节日期间巡查：{spot}烟花爆竹残留物较多，垃圾桶满溢，建议物业加派保洁。",
+            "{b}周边堆放大量年货包装纸箱，占用通道，已通知物业集中清运。",
+        ),
+    ),
+    CaseTopic(
+        "bulky_waste", "garbage", 2.5, SPRING_BUILDING, "day", False, new_estates=1.6,
+        resident=(
+            "有人把旧沙发、床垫扔在{spot}，放了{days}了没人拉走，占了半条路。",
+            "{b}{u}单元门口堆着一堆装修垃圾，水泥袋子和碎砖头，进出单元门都得侧着身子。",
+            "小区里装修垃圾乱倒，{spot}都堆成小山了，物业说要业主自己清，到底归谁管？",
+        ),
+        worker=(
+            "巡查发现{spot}有装修垃圾随意堆放，约两三方，未见清运，已联系物业核实来源。",
+            "{b}{u}单元楼道口堆放废旧家具，影响通行，需物业协调清理。",
+        ),
+    ),
+    CaseTopic(
+        "sanitation", "sanitation", 3, SUMMER, "day", False,
+        resident=(
+            "{b}楼道里贴满了开锁、通下水道的小广告，墙上刷得乱七八糟，希望清理一下。",
+            "{spot}附近狗屎很多，有人遛狗不清理，小孩在那边玩很不卫生。",
+            "{spot}的绿化带里扔了很多塑料袋和饮料瓶，好久没人清理了。",
+            "天热以后{b}后面的排水沟发臭，蚊子苍蝇特别多，能不能消杀一下？",
+            "{b}{u}单元楼道{days}没人打扫了，楼梯上全是灰和烟头。",
+        ),
+        worker=(
+            "巡查发现{b}楼道墙面小广告较多，已组织志愿者清理一部分，其余需物业处理。",
+            "{spot}存在卫生死角，杂草丛生、垃圾散落，建议开展环境整治。",
+            "{b}周边下水井口蚊蝇滋生，建议开展消杀。",
+        ),
+    ),
+    CaseTopic(
+        "drainage_rain", "drainage", 3, RAINS, "day", False, old_estates=2.0,
+        resident=(
+            "{when}下大雨，{b}顶楼我家屋顶漏雨，卧室墙皮都泡掉了，接了好几盆水，请尽快维修防水。",
+            "这两天暴雨，{spot}积水快没过膝盖了，雨水排不出去，老人根本没法出门。",
+            "{b}地下室进水了，储藏室里的东西都泡了，水还在往里灌，麻烦赶紧来抽水。",
+            "雨水从{b}{u}单元的窗户缝和外墙往屋里渗，墙面全是水印，已经发霉了。",
+            "{spot}的雨水篦子被树叶堵死了，一下雨就积水，车都开不过去。",
+        ),
+        worker=(
+            "强降雨后巡查：{spot}积水约二三十公分，雨水井排水不畅，需市政疏通。",
+            "{b}地下车库入口雨水倒灌，已用沙袋临时封堵，请相关部门抽排。",
+            "{b}{u}单元顶层住户反映屋面渗漏，入户查看卧室顶棚有明显水渍。",
+        ),
+    ),
+    CaseTopic(
+        "water_leak", "drainage", 3.5, (0.9, 0.9, 0.9, 0.9, 1.0, 1.1, 1.3, 1.3, 1.0, 0.9, 1.0, 1.0),
+        "day", True, old_estates=2.0, new_estates=0.7,
+        resident=(
+            "我家{b}{u}单元{r}室卫生间天花板一直往下滴水，应该是楼上{up}漏水，敲门没人应，已经{days}了。",
+            "楼上{up}装修后我家厨房顶上就开始渗水，找过他们几次都不管，墙皮已经鼓起来了。",
+            "{b}{u}单元的公共水管{when}爆了，楼道里全是水，一直在往下流，请赶紧关阀门维修。",
+            "楼下{down}说我家漏水到他家，可我家检查了也没发现问题，希望社区找人来查一下到底哪里漏。",
+            "{b}{u}单元{r}室水表后面的阀门老化漏水，关不严，地上一直有水。",
+        ),
+        worker=(
+            "走访中{b}{u}单元{r}室住户反映楼上漏水，入户查看卫生间顶部渗水明显，楼上住户长期不在家。",
+            "巡查发现{b}{u}单元楼道立管漏水，墙面大面积潮湿，需物业维修。",
+        ),
+    ),
+    CaseTopic(
+        "sewer_blocked", "drainage", 2.5, SUMMER, "day", False, old_estates=1.8,
+        resident=(
+            "{b}{u}单元的下水道堵了，一楼我家地漏往上返污水，满屋臭味，请赶紧派人疏通。",
+            "{spot}的污水井盖往外冒黑水，臭气熏天，{days}了。",
+            "我家厨房下水特别慢，物业说是主管道堵了，要等统一疏通，已经等了{days}。",
+            "{b}后面化粪池满了，污水溢到路上，走路都得踮着脚。",
+        ),
+        worker=(
+            "巡查发现{b}东侧污水井满溢，污水流至道路，需尽快疏通。",
+            "{b}{u}单元一楼住户反映下水返水，初步判断为主管道堵塞。",
+        ),
+    ),
+    CaseTopic(
+        "water_supply", "drainage", 1.5, SUMMER, "morning", False,
+        resident=(
+            "{b}从{when}开始停水，也没看到停水通知，家里老人做饭喝水都成问题，什么时候能来水？",
+            "我家住{floor}楼，水压特别小，热水器都打不着火，晚上用水高峰基本没水。",
+            "自来水有点发黄还有味道，{b}好几家都这样，不敢喝，麻烦检测一下。",
+        ),
+        worker=(
+            "{b}整栋停水，物业称二次供水水泵故障，住户意见较大，请尽快抢修。",
+            "走访中多户居民反映{b}高层水压不足，需二次供水设备检修。",
+        ),
+    ),
+    CaseTopic(
+        "pipe_frozen", "drainage", 0.8, FREEZE, "morning", False, old_estates=2.0,
+        resident=(
+            "这几天降温，{b}{u}单元楼道里的水管冻裂了，一直在漏水，地上都结冰了，怕老人滑倒。",
+            "我家阳台的水管冻住了，{when}开始一点水都没有，请物业帮忙看看。",
+            "{b}外墙的水管冻爆了，水流到人行道上结了一大片冰。",
+        ),
+        worker=(
+            "寒潮后巡查发现{b}{u}单元楼道水管冻裂漏水，地面结冰，已设置警示，请物业抢修。",
+        ),
+    ),
+    CaseTopic(
+        "heating", "property", 5, HEATING, "evening", True, old_estates=1.5,
+        resident=(
+            "已经开始供暖了，我家{b}{u}单元{r}室暖气还是不热，室温只有十五六度，家里有老人孩子，请尽快解决。",
+            "{b}{u}单元暖气片上热下凉，放过气也不管用，供热公司说是小区管网问题，物业又说不归他们管。",
+            "供暖试水的时候我家暖气阀门漏水，把地板泡了，物业一直没来人修。",
+            "今年我们整个{b}暖气都不热，晚上得穿着羽绒服在屋里，交了取暖费却这样，希望给个说法。",
+            "我家在顶楼，暖气一直不循环，{when}找人来放了气还是冰凉的。",
+            "楼上{up}把暖气改了管道，从那以后我家暖气就不热了，请社区协调一下。",
+        ),
+        worker=(
+            "入户走访时{b}{u}单元{r}室独居老人反映暖气不热，测得室温约16℃，请物业协调供热单位处理。",
+            "{b}多户居民反映供暖温度不达标，已汇总住户名单，需供热公司上门排查。",
+        ),
+    ),
+    CaseTopic(
+        "property_service", "property", 5, FLAT, "day", False, old_estates=1.3,
+        new_estates=1.2,
+        resident=(
+            "{b}{u}单元的门禁坏了{days}了，单元门一直关不上，陌生人随便进出，很不安全。",
+            "{b}楼道的声控灯坏了好几盏，晚上上下楼黑咕隆咚的，老人已经摔过一次了。",
+            "物业收了物业费却什么都不管，{spot}的绿化好久没修剪，杂草比人还高。",
+            "小区{spot}的道闸坏了，外面的车随便开进来停，业主回家反而没地方停车。",
+            "{b}{u}单元的屋顶防水层老化，物业说要动用维修基金，但一直没有下文。",
+            "小区的监控好多都是坏的，{when}我家电动车电瓶被偷了，调监控才发现拍不到。",
+        ),
+        worker=(
+            "巡查发现{b}{u}单元门禁损坏、单元门无法闭合，需物业维修。",
+            "{b}楼道照明灯损坏多处，存在安全隐患，已通知物业。",
+            "居民集中反映{estate}物业服务不到位，保洁、绿化、维修响应慢，建议约谈物业。",
+        ),
+    ),
+    CaseTopic(
+        "parking", "traffic", 4, FLAT, "day", False, old_estates=0.8, new_estates=1.5,
+        weekend=1.3,
+        resident=(
+            "有辆外地牌照的车在{spot}停了{days}，一直不挪，占了好几个人的车位。",
+            "{b}门口总有车乱停，早上上班车开不出去，打挪车电话也没人接。",
+            "小区门口的人行道上停满了车，推婴儿车只能走到马路上，太危险了。",
+            "共享单车把{spot}堵得严严实实，老人坐轮椅都过不去。",
+            "{road}路边晚上有大货车停到天亮，发动机一直响，还挡视线。",
+        ),
+        worker=(
+            "巡查发现{spot}车辆乱停乱放，占用人行道，已张贴温馨提示，建议交警加强管理。",
+            "{road}{estate}门口共享单车堆积，影响通行，已联系运营企业清理。",
+        ),
+    ),
+    CaseTopic(
+        "road_lamp", "road_lamp", 3, WINTER, "evening", False,
+        resident=(
+            "{spot}的路灯坏了{days}了，晚上一片漆黑，下班回来走路心里发慌。",
+            "{road}靠近小区门口的路面有个大坑，下雨积水看不见，{when}有人骑电动车摔了。",
+            "小区里好几盏路灯白天亮着晚上反而不亮，是不是线路有问题？",
+            "{spot}的人行道地砖松动翘起来好多块，踩上去溅一裤腿泥水。",
+        ),
+        worker=(
+            "夜间巡查发现{spot}路灯不亮约五盏，照明不足，需维修。",
+            "{road}{estate}门口路面破损、坑洼不平，存在安全隐患。",
+        ),
+    ),
+    CaseTopic(
+        "manhole", "municipal", 1.5, FLAT, "day", False,
+        resident=(
+            "{spot}的一个井盖不见了，就剩个黑窟窿，晚上很危险，赶紧来补上。",
+            "小区健身广场的健身器材坏了好几个，{when}孩子玩的时候差点被夹到手。",
+            "{spot}的井盖松动，车一压就哐哐响，半夜吵得睡不着。",
+            "{road}公交站的座椅坏了，站牌也歪了，等车的老人没地方坐。",
+        ),
+        worker=(
+            "巡查发现{spot}井盖破损下陷，已设置临时警示，请市政维修。",
+            "{estate}健身广场器材老化损坏三处，建议更换。",
+        ),
+    ),
+    CaseTopic(
+        "noise_summer", "noise", 3, SUMMER_NIGHTS, "late", False, weekend=1.4,
+        resident=(
+            "{spot}每天晚上都有人跳广场舞，音响开得特别大，一直到九点半以后，孩子没法写作业。",
+            "小区门口的烧烤摊每天营业到凌晨一两点，喝酒划拳吵得人睡不着，油烟也很大。",
+            "楼下{down}的空调外机噪音特别大，嗡嗡响一整夜，跟他们说过也不管。",
+            "{when}十一点多了，{spot}还有一群人在喝酒唱歌，吵得没法睡觉。",
+            "晚上{road}上有人开着改装摩托车来回轰油门，声音特别刺耳。",
+        ),
+        worker=(
+            "夜间巡查发现{spot}广场舞音响音量过大，已劝导降低音量，居民仍有意见。",
+            "{road}{estate}门口夜市摊点经营至深夜，噪音油烟扰民，建议城管规范。",
+        ),
+    ),
+    CaseTopic(
+        "noise_renovation", "noise", 2, SPRING_BUILDING, "day", True, new_estates=2.5,
+        weekend=1.6,
+        resident=(
+            "楼上{up}装修，周末一大早七点多就开始电钻砸墙，中午也不停，按规定不是不能施工吗？",
+            "{b}{u}单元有户人家装修{days}了，天天电锯声，我家老人心脏不好，实在受不了。",
+            "隔壁装修中午十二点到两点也在施工，孩子午睡都被吵醒，沟通过没用。",
+        ),
+        worker=(
+            "走访中住户反映{b}{u}单元有装修户在休息时间施工，已上门提醒其遵守装修时间规定。",
+        ),
+    ),
+    CaseTopic(
+        "noise_neighbour", "noise", 1.5, FLAT, "late", True,
+        resident=(
+            "楼上{up}每天半夜还在拖椅子、跺脚，咚咚响，上去沟通过好几次了都没用。",
+            "隔壁养的狗整天叫，尤其是主人不在家的时候，叫个不停。",
+            "对门家里每天晚上打麻将到一两点，洗牌声和说话声特别大。",
+        ),
+        worker=(
+            "{b}{u}单元{r}室住户反映楼上长期夜间噪音，已联系双方，拟组织调解。",
+        ),
+    ),
+    CaseTopic(
+        "neighbour_dispute", "neighbour_dispute", 2.5, FLAT, "evening", True,
+        resident=(
+            "对门把鞋柜、杂物都堆在楼道里，占了一大半公共空间，跟他说了反而吵起来了。",
+            "楼上{up}在阳台上养了很多鸽子，鸽子粪掉在我家窗台上，味道很大，沟通没用。",
+            "因为漏水赔偿的事和楼上{up}闹得很僵，物业调解不了，希望社区出面调解一下。",
+            "一楼住户在{b}楼前私自圈地种菜，还浇粪水，邻居都有意见。",
+            "邻居在楼道里安装了摄像头正对着我家门，感觉隐私被侵犯了。",
+        ),
+        worker=(
+            "{b}{u}单元两户居民因楼道堆物发生争吵，已到场劝解，需社区进一步调解。",
+            "{b}{u}单元{r}室与楼上住户因漏水赔偿问题产生纠纷，双方情绪激动，已登记待调解。",
+        ),
+    ),
+    CaseTopic(
+        "family_conflict", "family_conflict", 1.2, WAGES, "evening", True,
+        resident=(
+            "我父亲年纪大了，几个子女在赡养问题上一直谈不拢，老人现在没人照顾，希望社区帮忙协调。",
+            "夫妻俩最近经常吵架，{when}还动了手，孩子吓坏了，想请社区调解一下。",
+            "婆媳关系很紧张，天天因为带孩子的事吵，家里实在过不下去了，想找人说和说和。",
+        ),
+        worker=(
+            "走访发现{b}{u}单元{r}室家庭矛盾较深，老人反映子女不尽赡养义务，需跟进调解。",
+            "{b}{u}单元{r}室夫妻因家庭琐事多次争吵，邻居反映曾听到摔东西的声音，已上门了解情况。",
+        ),
+    ),
+    CaseTopic(
+        "fire_exit", "fire_exit", 3, WINTER, "day", False,
+        resident=(
+            "{spot}的消防通道上长期停着几辆私家车，真要着火了消防车根本进不来。",
+            "{b}{u}单元楼道里有人推电动车上楼充电，电线从窗户拉下来，太危险了。",
+            "{b}楼道里堆满了纸箱和旧家具，把安全出口都堵了一半。",
+            "楼里的消火栓箱子是空的，灭火器也过期了，希望物业检查一下。",
+        ),
+        worker=(
+            "消防安全巡查：{b}{u}单元楼道堆放杂物，占用疏散通道，已告知住户限期清理。",
+            "巡查发现{spot}消防通道被车辆占用，已张贴告知单，请消防部门督促整改。",
+            "{b}有住户飞线充电，电动车停放在楼道内，存在火灾隐患。",
+        ),
+    ),
+    CaseTopic(
+        "lift_fault", "lift", 3, FLAT, "morning", False, old_estates=2.5, new_estates=0.6,
+        needs_lift=True,
+        resident=(
+            "{b}{u}单元的电梯又坏了，这个月已经第三次了，我家住{floor}楼，老人腿脚不好下不了楼。",
+            "{b}电梯运行的时候有异响，还一顿一顿的，坐着心里发毛，请尽快检修。",
+            "电梯门关不严，{when}停在两层中间才开门，吓得孩子直哭，维保到底有没有在做？",
+            "{b}{u}单元电梯停运{days}了，也没贴通知说什么时候修好，楼上的老人都被困在家里。",
+        ),
+        worker=(
+            "巡查发现{b}{u}单元电梯停运，未张贴维修公告，高层老年住户出行困难，请物业尽快维修。",
+            "{b}电梯年检标志过期，运行有异响，建议特种设备部门检查。",
+        ),
+    ),
+    CaseTopic(
+        "lift_trapped", "lift", 0.6, FLAT, "day", False, old_estates=2.5, new_estates=0.6,
+        needs_lift=True, urgent=("trapped", "人员被困", "Person trapped", ("困",)),
+        resident=(
+            "{b}{u}单元电梯困人了！我妈被困在电梯里，按了紧急按钮没人应，请赶快来人！",
+            "我现在被困在{b}{u}单元的电梯里，停在{floor}楼和上一层中间，请马上派人救援。",
+            "{b}电梯突然停了，里面困了一个老人和一个小孩，打物业电话没人接！",
+        ),
+        worker=(
+            "接居民求助：{b}{u}单元电梯困人，已现场安抚，请维保单位立即到场救援。",
+        ),
+    ),
+    CaseTopic(
+        "gas_smell", "gas", 0.5, WINTER, "evening", False,
+        urgent=("gas", "燃气泄漏", "Gas leak", ("燃气味", "煤气味")),
+        resident=(
+            "{b}{u}单元楼道里有很重的燃气味，不知道是哪家漏气了，请赶紧来查！",
+            "我家厨房一直能闻到燃气味，已经关了总阀开了窗，请尽快派人来检查。",
+            "{b}楼下有股很浓的煤气味，好多邻居都闻到了。",
+        ),
+        worker=(
+            "巡查中闻到{b}{u}单元楼道内有明显燃气味，已疏散附近住户、通知燃气公司抢修。",
+        ),
+    ),
+    CaseTopic(
+        "gas_service", "gas", 0.8, WINTER, "day", True, old_estates=1.5,
+        resident=(
+            "我家燃气表显示异常，充了钱也不走字，燃气公司让找物业，物业让找燃气公司。",
+            "{b}外墙的燃气管道锈得很厉害，担心哪天漏气，希望安排检修。",
+            "家里老人用的还是老式燃气灶，没有熄火保护，能不能帮忙申请更换？",
+        ),
+        worker=(
+            "入户安全检查发现{b}{u}单元{r}室燃气软管老化开裂，已提醒住户更换。",
+            "{b}户外燃气立管锈蚀严重，请燃气公司检修。",
+        ),
+    ),
+    CaseTopic(
+        "building_hazard", "safety", 1.5, SUMMER, "day", False, old_estates=1.8,
+        resident=(
+            "{b}外墙瓷砖往下掉，{when}差点砸到楼下的人，请赶紧处理。",
+            "楼上{up}的空调外机支架锈得快断了，就在人行道上方，太危险了。",
+            "{spot}有棵大树被风刮得快倒了，正压在电线上，请赶快处理。",
+            "{b}{u}单元楼顶的护栏松动了，经常有小孩上去玩。",
+        ),
+        worker=(
+            "巡查发现{b}外墙饰面砖空鼓脱落，下方为人行通道，已拉警戒线。",
+            "雷雨大风后巡查：{spot}树木倒伏压住车棚，需园林部门处理。",
+        ),
+    ),
+    CaseTopic(
+        "public_order", "public_order", 2, FLAT, "late", False,
+        resident=(
+            "{when}我家电动车在{b}楼下被偷了，车锁都撬坏了，小区里这种事已经发生好几起了。",
+            "最近{spot}经常有陌生人转悠，挨家挨户看门牌，感觉不太对劲。",
+            "有人在小区门口发传单推销保健品，专门骗老人去听课，我妈已经交了好几千块钱了。",
+            "{spot}半夜有人喝醉了闹事，砸了一辆车的玻璃。",
+        ),
+        worker=(
+            "巡查发现{spot}有可疑人员在车棚附近逗留，已告知保安加强巡逻，请派出所关注。",
+            "居民反映近期{estate}多次发生电动车电瓶被盗，建议增设监控。",
+        ),
+    ),
+    CaseTopic(
+        "assistance", "social_assistance", 2, WINTER, "day", True,
+        resident=(
+            "我家老伴去年瘫痪在床，我也没有工作，想咨询一下能不能申请低保，需要准备什么材料？",
+            "我是残疾人，残疾证快到期了，想问问怎么换证，能不能上门办理？",
+            "{b}{u}单元有位独居老人好几天没见出门了，敲门也没人应，请社区去看看。",
+            "想给家里八十多岁的老人申请高龄补贴，不知道去哪里办。",
+            "家里孩子得了重病，医药费花光了积蓄，想问问有没有临时救助。",
+        ),
+        worker=(
+            "走访发现{b}{u}单元{r}室独居老人行动不便，家中无人照料，建议纳入关爱对象。",
+            "{b}{u}单元{r}室家庭因病致贫，符合临时救助条件，协助提交申请材料。",
+        ),
+    ),
+    CaseTopic(
+        "unpaid_wages", "labour", 1.2, WAGES, "day", True, slow=1.5,
+        resident=(
+            "我在工地干了大半年，包工头一直拖着工资不给，快过年了，钱要不回来回不了家。",
+            "原来的公司突然关门了，老板联系不上，拖欠我们三个月工资，该找哪个部门？",
+            "我在小区附近一家饭店打工，老板不给交社保，辞职还扣了押金。",
+        ),
+        worker=(
+            "走访中外来务工人员反映被拖欠工资，涉及十余人，已登记情况，请人社部门介入。",
+        ),
+    ),
+    CaseTopic(
+        "schooling", "education", 0.8, SCHOOL, "day", True,
+        resident=(
+            "孩子今年要上小学，我们是租房户，想问问入学需要什么材料，划片是哪个学校？",
+            "小区里有家校外培训机构没有资质，在居民楼里办班，楼道里天天都是接送孩子的家长。",
+            "学校门口{road}上下学时段特别堵，也没人维持秩序，孩子过马路很危险。",
+        ),
+        worker=(
+            "巡查发现{b}{u}单元{r}室在居民楼内开办无证托管班，存在安全隐患。",
+        ),
+    ),
+    CaseTopic(
+        "health", "health", 1, WINTER, "day", True,
+        resident=(
+            "小区旁边的诊所卫生条件很差，输液的针头随手乱扔，担心有问题。",
+            "家里老人想签家庭医生，问社区卫生服务站说名额满了，请帮忙问问。",
+            "{spot}附近的小饭馆厨房在路边，苍蝇乱飞，吃了拉肚子，请卫生部门查一查。",
+            "想给孩子打疫苗，社区卫生服务中心预约一直约不上。",
+        ),
+        worker=(
+            "走访中{b}{u}单元{r}室慢性病老人反映取药不便，建议家庭医生上门服务。",
+        ),
+    ),
+    CaseTopic(
+        "illegal_building", "illegal_building", 1.5, SPRING_BUILDING, "day", False,
+        old_estates=1.6, slow=1.4,
+        resident=(
+            "{b}顶楼有户人家在楼顶私自搭了彩钢房，楼下住户担心漏水和安全问题。",
+            "一楼住户把{b}楼前的绿地圈起来盖了间小屋，还往外扩，请城管来看看。",
+            "楼上{up}装修把承重墙给砸了，整栋楼的人都很担心，请赶紧制止。",
+            "{spot}有人私自搭建车棚，占用了公共绿地。",
+        ),
+        worker=(
+            "巡查发现{b}顶层有在建违章建筑，已拍照取证，请城管执法部门处理。",
+            "{b}一楼住户私自扩建院墙、占用公共绿地约二十平方米。",
+        ),
+    ),
+)
+
+# Relative weights of the hour of day (0–23) at which a report comes in.
+HOUR_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "day": (0.2, 0.1, 0.1, 0.1, 0.1, 0.3, 1, 3, 6, 8, 8, 7, 4, 4, 6, 7, 7, 6, 5, 5, 5, 4, 2, 1),
+    "morning": (0.2, 0.1, 0.1, 0.1, 0.2, 1, 4, 8, 9, 8, 6, 5, 4, 4, 4, 4, 4, 4, 5, 5, 4, 3, 1, 0.5),
+    "evening": (0.5, 0.2, 0.1, 0.1, 0.1, 0.2, 1, 3, 5, 5, 5, 4, 3, 3, 4, 4, 4, 5, 6, 8, 9, 8, 5, 2),
+    "late": (4, 2, 1, 0.5, 0.2, 0.2, 0.5, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 4, 6, 8, 10, 10, 7),
+    # Grid workers on patrol and office phones: working hours.
+    "office": (0, 0, 0, 0, 0, 0, 0, 0.3, 5, 9, 9, 7, 1, 1, 6, 9, 9, 6, 1, 0.3, 0.2, 0, 0, 0),
+}
+
+SPOTS: tuple[str, ...] = (
+    "小区东门口", "小区西门", "南门岗亭旁", "{b}北侧", "{b}和{b2}之间的空地", "地下车库入口",
+    "中心花园", "健身广场", "垃圾分类投放点", "自行车棚", "物业办公室门口", "小区主干道",
+    "幼儿园门口", "便民超市门口", "{b}西山墙", "老年活动室门前",
+)
+WHEN: tuple[str, ...] = ("昨天晚上", "今天早上", "前天", "这两天", "上周末", "今天下午",
+                         "昨天夜里", "刚才")
+DAYS: tuple[str, ...] = ("两三天", "三天", "四五天", "一个星期", "一个多星期", "十来天",
+                         "半个月", "好几天")
+RESIDENT_ENDINGS: tuple[str, ...] = (
+    "希望尽快处理。", "麻烦尽快派人来看看。", "已经反映过好几次了，一直没有解决。",
+    "家里有老人，实在着急。", "谢谢！", "请社区帮忙协调。", "希望能给个答复。",
+)
+AGAIN = "这个问题已经反映过好多次了，一直没有根治。"
+HOTLINE_ASKS: tuple[str, ...] = ("尽快处理。", "相关部门上门查看并给予答复。",
+                                 "尽快解决并回复处理结果。")
+
+# What a handler writes on resolving, by category (fixed) and by outcome (otherwise).
+FIXED_RESULTS: dict[str, tuple[str, ...]] = {
+    "garbage": ("已通知物业增加清运频次，垃圾已清运完毕，现场恢复整洁。",
+                "保洁公司已清理现场并消杀，后续每天早晚各清运一次。"),
+    "sanitation": ("已组织保洁和志愿者清理，现场已整洁。",
+                   "已对卫生死角进行清理和消杀，并张贴文明养犬提示。"),
+    "drainage": ("维修人员已疏通管道、更换阀门，现已恢复正常。",
+                 "已协调物业和楼上住户入户维修，漏点已处理，住户确认不再渗水。",
+                 "市政排水队已抽排积水并清掏雨水井。"),
+    "property": ("物业已上门维修，现已恢复正常使用。",
+                 "已协调供热公司入户排查，清洗暖气片后室温达到20℃。",
+                 "已约谈物业负责人，承诺一周内整改到位，已复查。"),
+    "noise": ("已联系当事人进行劝导，对方承诺降低音量、遵守作息时间。",
+              "城管已对夜间经营摊点进行规范，噪音问题已缓解。"),
+    "neighbour_dispute": ("社区组织双方调解，达成一致意见，已签订调解协议。",
+                          "经网格员上门协调，对方已清理楼道杂物。"),
+    "family_conflict": ("社区调解员上门调解，家庭成员达成赡养协议，将持续跟进。",
+                        "已联系双方进行疏导，矛盾暂时缓和，列入重点关注。"),
+    "fire_exit": ("已督促住户清理楼道杂物，消防通道恢复畅通。",
+                  "已联系车主挪车，并在通道处设置禁停标识。"),
+    "lift": ("维保单位已到场维修，更换故障部件，电梯恢复运行。",
+             "维保人员已到场救出被困人员，无人受伤，电梯检修后恢复运行。"),
+    "gas": ("燃气公司已到场检测并处理漏点，复检正常。", "已协助住户更换燃气软管，隐患已消除。"),
+    "safety": ("已拉设警戒线并清除脱落隐患，物业安排外墙维修。", "园林部门已清理倒伏树木。"),
+    "road_lamp": ("路灯维修班已更换灯具，照明恢复正常。", "已对破损路面进行修补。"),
+    "municipal": ("已补装井盖并设置警示。", "已更换损坏的设施。"),
+    "public_order": ("派出所已受理并调取监控，已加强夜间巡逻。",
+                     "民警已到场处置，对相关人员进行了批评教育。"),
+    "social_assistance": ("已指导居民准备申请材料并受理，进入审核流程。",
+                          "网格员已上门探视，老人身体状况正常，已纳入日常关爱。"),
+    "labour": ("已协调劳动监察部门介入，工资已追回。", "已协助提交劳动仲裁申请并跟进。"),
+    "education": ("已告知入学政策和所需材料。", "已联系教育部门对无证办学进行核查取缔。"),
+    "health": ("已转卫生健康部门核查处理。", "已协调家庭医生签约服务。"),
+    "traffic": ("已联系车主挪车，并在该处张贴禁停提示。", "已联系共享单车运营企业清理调度。"),
+    "illegal_building": ("城管执法部门已下达限期拆除通知，违建已拆除。",
+                         "已责令停止施工并恢复原状。"),
+}
+OUTCOME_RESULTS: dict[str, tuple[str, ...]] = {
+    "partly_fixed": ("已进行临时处理，根本问题需要动用维修基金，正在走程序。",
+                     "部分问题已解决，剩余问题已列入整改计划。",
+                     "已协调双方，问题有所缓解，将继续跟进。"),
+    "not_fixed": ("经多次协调，当事人不配合，暂无法解决，已向居民说明情况。",
+                  "涉及历史遗留问题，短期内无法解决，已做好解释工作。",
+                  "维修需业主共同表决同意，目前未达成一致。"),
+    "not_ours": ("经核实不属于本辖区管理范围，已告知居民向相关部门反映。",
+                 "属于民事纠纷，已告知居民可通过法律途径解决。",
+                 "该问题由专营单位负责，已告知其服务电话并转达诉求。"),
+    "unreasonable": ("居民诉求超出政策规定，已耐心解释。", "经核实诉求缺乏依据，已向居民说明。"),
+}
+PROGRESS_NOTES: tuple[str, ...] = ("已到现场查看，正在联系维修人员。", "已电话联系居民了解情况。",
+                                   "已约维修师傅明天上午上门。", "材料已上报，等待审批。",
+                                   "已协调相关单位，预计本周内处理完毕。")
+WAIT_NOTES: tuple[str, ...] = ("需入户查看，住户白天不在家，已电话约定时间。",
+                               "等待住户补充相关材料。", "需楼上住户配合开门查看，正在联系。",
+                               "住户外出，约定回来后上门。")
+RESUME_NOTES: tuple[str, ...] = ("住户已回家，今天上门处理。", "材料已补齐，继续办理。",
+                                 "已联系上楼上住户，约定时间入户。")
+RETURN_NOTES: tuple[str, ...] = ("经核实不属于本单位职责范围，请重新分派。",
+                                 "该问题应由属地社区协调，退回重新派单。",
+                                 "诉求内容与本单位职能不符，退回。")
+TRANSFER_NOTES: tuple[str, ...] = ("需其他单位配合处理，转办。", "属于对方职责范围，已沟通后转办。")
+CHECK_FAIL_NOTES: tuple[str, ...] = ("现场核查发现问题仍未解决，退回重新处理。",
+                                     "回访居民表示仍未修好，退回。")
+TRIAGE_NOTES: tuple[str, ...] = ("", "", "分类已核对。", "已电话向居民核实情况。")
+MERGE_NOTE = "与此前反映的同一问题合并办理。"
+RATING_COMMENTS: dict[int, tuple[str, ...]] = {
+    5: ("处理很及时，谢谢网格员！", "态度很好，问题解决了。", "效率很高，点赞。", "谢谢社区！", ""),
+    4: ("解决了，就是稍微有点慢。", "还不错。", ""),
+    3: ("还行吧，基本解决了。", "来得太慢了。", ""),
+    2: ("拖了这么久才来人，还没修好。", "答复敷衍，不满意。"),
+    1: ("问题根本没解决，就来看了一眼。", "一直推来推去，没人管。"),
+}

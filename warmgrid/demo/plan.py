@@ -4,14 +4,21 @@ Every random draw comes from a `random.Random` seeded from the seed and the plac
 for (the layout, one grid, the accounts), so the same seed and size give the same
 district: names, ID numbers, phones, codes and usernames. Grids are planned one after
 another and only one is held at a time; the ID allocator is the only state carried over.
+
+The map: the district is a rectangle around 36.65 N, 117.02 E, cut into contiguous blocks
+(streets, then communities, then grids) with areas in proportion to their households;
+a grid's buildings stand in rows within about 300 m of each other inside its block.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from warmgrid.accounts.models import Role
 from warmgrid.demo import names
@@ -30,6 +37,12 @@ DISTRICT_CODE = "370102"
 HOUSEHOLDS_PER_GRID = 500
 HOUSEHOLDS_PER_COMMUNITY = 1000
 MIN_HOUSEHOLDS = 20
+
+DISTRICT_CENTRE = (36.65, 117.02)  # latitude, longitude (WGS 84)
+GROUND_PER_HOUSEHOLD = 135.0  # m² of the map per household: a 500-household grid is ~260 m square
+BUILDING_SPREAD = 210.0  # a grid's buildings stand within this square (diagonal < 300 m)
+BLOCK_MARGIN = 15.0  # roads between blocks: buildings keep this far from a block's edge
+METRES_PER_DEGREE = 111_320.0  # along a meridian
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class BuildingPlan:
     units: int
     floors: int
     rooms_per_floor: int
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
 
 
 @dataclass
@@ -94,7 +109,7 @@ class AccountPlan:
     household: tuple[str, int] | None = None
 
 
-def _split(total: int, weights: list[float]) -> list[int]:
+def split_total(total: int, weights: list[float]) -> list[int]:
     """Split `total` in proportion to `weights`, summing exactly (largest remainder)."""
     scale = total / sum(weights)
     shares = [w * scale for w in weights]
@@ -105,7 +120,7 @@ def _split(total: int, weights: list[float]) -> list[int]:
     return counts
 
 
-def _rng(seed: int, *parts: object) -> random.Random:
+def seeded_rng(seed: int, *parts: object) -> random.Random:
     # A string seed is hashed with SHA-512 by `random`, the same on every run and machine.
     return random.Random(":".join(["warmgrid-demo", str(seed), *map(str, parts)]))
 
@@ -114,7 +129,7 @@ def plan_layout(*, households: int, seed: int) -> Layout:
     """District → streets → communities (≈1,000 households) → grids (≈500 households)."""
     if households < MIN_HOUSEHOLDS:
         raise ValueError(f"the demo needs at least {MIN_HOUSEHOLDS} households")
-    rng = _rng(seed, "layout")
+    rng = seeded_rng(seed, "layout")
     n_communities = max(2, round(households / HOUSEHOLDS_PER_COMMUNITY))
     n_streets = min(len(names.STREET_NAMES), max(2, -(-n_communities // 5)))
     district = AreaPlan(Area.Level.DISTRICT, DISTRICT_CODE, names.DISTRICT_NAME, "")
@@ -126,9 +141,9 @@ def plan_layout(*, households: int, seed: int) -> Layout:
     )
     roads = [names.STREET_ROADS[k] for k in street_order]
     community_names = _community_names(rng, n_communities)
-    per_street = _split(n_communities, [1.0] * n_streets)
-    community_households = _split(households, [rng.uniform(0.75, 1.25)
-                                               for _ in range(n_communities)])
+    per_street = split_total(n_communities, [1.0] * n_streets)
+    community_households = split_total(households, [rng.uniform(0.75, 1.25)
+                                                    for _ in range(n_communities)])
     communities: list[AreaPlan] = []
     grids: list[GridLayout] = []
     k = 0
@@ -141,8 +156,8 @@ def plan_layout(*, households: int, seed: int) -> Layout:
             estate = base + rng.choice(names.ESTATE_SUFFIXES)
             road_number = rng.randrange(1, 300)
             n_grids = max(1, round(community_households[k] / HOUSEHOLDS_PER_GRID))
-            grid_households = _split(community_households[k],
-                                     [rng.uniform(0.9, 1.1) for _ in range(n_grids)])
+            grid_households = split_total(community_households[k],
+                                          [rng.uniform(0.9, 1.1) for _ in range(n_grids)])
             for g in range(n_grids):
                 grids.append(GridLayout(
                     area=AreaPlan(Area.Level.GRID, f"{community.code}{g + 1:03d}",
@@ -167,6 +182,125 @@ def _community_names(rng: random.Random, n: int) -> list[str]:
     return pool[:n]
 
 
+@dataclass(frozen=True)
+class Box:
+    """A rectangle on the map in degrees (WGS 84)."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+
+    @property
+    def width_m(self) -> float:
+        return (self.east - self.west) * _metres_per_degree_lon(self.south)
+
+    @property
+    def height_m(self) -> float:
+        return (self.north - self.south) * METRES_PER_DEGREE
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
+
+    def outline(self) -> dict:
+        """The box as a GeoJSON Polygon (longitude first, counter-clockwise, closed)."""
+        corners = [(self.west, self.south), (self.east, self.south), (self.east, self.north),
+                   (self.west, self.north), (self.west, self.south)]
+        return {"type": "Polygon",
+                "coordinates": [[[round(x, 6), round(y, 6)] for x, y in corners]]}
+
+
+def _metres_per_degree_lon(latitude: float) -> float:
+    return METRES_PER_DEGREE * math.cos(math.radians(latitude))
+
+
+def _partition(box: Box, weights: list[float]) -> list[Box]:
+    """Cut `box` into contiguous blocks with areas in proportion to `weights`, in order.
+
+    Halving the list by weight and cutting across the longer side each time keeps the
+    blocks close to square at every depth, for two children or two hundred.
+    """
+    if len(weights) == 1:
+        return [box]
+    total = sum(weights)
+    running, half = 0.0, 1
+    for i, w in enumerate(weights[:-1], start=1):
+        running += w
+        half = i
+        if running >= total / 2:
+            break
+    share = sum(weights[:half]) / total
+    if box.width_m >= box.height_m:
+        cut = box.west + (box.east - box.west) * share
+        first = Box(box.south, box.west, box.north, cut)
+        second = Box(box.south, cut, box.north, box.east)
+    else:  # the first half to the north, as a map is read
+        cut = box.north - (box.north - box.south) * share
+        first = Box(cut, box.west, box.north, box.east)
+        second = Box(box.south, box.west, cut, box.east)
+    return _partition(first, weights[:half]) + _partition(second, weights[half:])
+
+
+def plan_blocks(layout: Layout) -> dict[str, Box]:
+    """Every area's block by code: the district, its streets, communities and grids."""
+    street_of = {c.code: c.parent_code for c in layout.communities}
+    households: dict[str, float] = {}
+    for grid in layout.grids:
+        weight = max(grid.households, 1)
+        community = grid.area.parent_code
+        for code in (grid.area.code, community, street_of[community]):
+            households[code] = households.get(code, 0) + weight
+    area_m2 = sum(households[s.code] for s in layout.streets) * GROUND_PER_HOUSEHOLD
+    width_m = math.sqrt(area_m2 * 1.3)  # a little wider than tall
+    height_m = area_m2 / width_m
+    lat, lon = DISTRICT_CENTRE
+    half_lat = height_m / 2 / METRES_PER_DEGREE
+    half_lon = width_m / 2 / _metres_per_degree_lon(lat)
+    district = Box(lat - half_lat, lon - half_lon, lat + half_lat, lon + half_lon)
+    blocks = {layout.district.code: district}
+
+    def place(parent: Box, children: list[AreaPlan]) -> None:
+        for child, block in zip(children, _partition(parent, [households[c.code]
+                                                              for c in children]),
+                                strict=True):
+            blocks[child.code] = block
+
+    place(district, list(layout.streets))
+    for street in layout.streets:
+        place(blocks[street.code], [c for c in layout.communities
+                                    if c.parent_code == street.code])
+    for community in layout.communities:
+        place(blocks[community.code], [g.area for g in layout.grids
+                                       if g.area.parent_code == community.code])
+    return blocks
+
+
+def _site_buildings(rng: random.Random, block: Box, buildings: list[BuildingPlan]
+                    ) -> list[BuildingPlan]:
+    """The buildings in rows facing south near the middle of the grid's block."""
+    lat_per_m = 1 / METRES_PER_DEGREE
+    lon_per_m = 1 / _metres_per_degree_lon(block.south)
+    width = max(min(block.width_m - 2 * BLOCK_MARGIN, BUILDING_SPREAD), 10.0)
+    height = max(min(block.height_m - 2 * BLOCK_MARGIN, BUILDING_SPREAD), 10.0)
+    n = len(buildings)
+    columns = max(1, min(n, round(math.sqrt(n * width / height))))
+    rows = -(-n // columns)
+    cell_w, cell_h = width / columns, height / rows
+    centre_lat = (block.south + block.north) / 2
+    centre_lon = (block.west + block.east) / 2
+    placed = []
+    for index, building in enumerate(buildings):
+        row, column = divmod(index, columns)
+        x = (column + 0.5 + rng.uniform(-0.2, 0.2)) * cell_w - width / 2
+        y = height / 2 - (row + 0.5 + rng.uniform(-0.2, 0.2)) * cell_h
+        placed.append(dataclasses.replace(
+            building,
+            latitude=Decimal(f"{centre_lat + y * lat_per_m:.6f}"),
+            longitude=Decimal(f"{centre_lon + x * lon_per_m:.6f}"),
+        ))
+    return placed
+
+
 class GridPlanner:
     """Plans grids one after another; the ID allocator and building numbers carry over."""
 
@@ -174,13 +308,17 @@ class GridPlanner:
         self.layout = layout
         self.ids = IdNumberAllocator()
         self._next_building: dict[str, int] = {}
+        self.blocks = plan_blocks(layout)
 
     def plan(self, grid: GridLayout, grid_index: int) -> GridPlan:
-        rng = _rng(self.layout.seed, "grid", grid.area.code)
+        rng = seeded_rng(self.layout.seed, "grid", grid.area.code)
         community = grid.area.parent_code
         first_number = self._next_building.get(community, 1)
         buildings, rooms = _plan_buildings(rng, grid, first_number)
         self._next_building[community] = first_number + len(buildings)
+        # Their own random stream: placing buildings leaves the people of a seed unchanged.
+        buildings = _site_buildings(seeded_rng(self.layout.seed, "site", grid.area.code),
+                                    self.blocks[grid.area.code], buildings)
         households = [plan_household(rng, building, unit, room)
                       for building, unit, room in rooms]
         featured = names.FEATURED_NAMES
@@ -238,7 +376,7 @@ def iter_grid_plans(layout: Layout) -> Iterator[GridPlan]:
 
 def plan_accounts(layout: Layout) -> list[AccountPlan]:
     """Staff accounts: a 1+2+N team per grid, community, street, district and others."""
-    rng = _rng(layout.seed, "accounts")
+    rng = seeded_rng(layout.seed, "accounts")
 
     def display_name() -> str:
         gender = draw_gender(rng)

@@ -61,6 +61,11 @@ class Building(models.Model):
     name = models.CharField(_("name"), max_length=64, help_text=_("For example 3号楼."))
     address = models.CharField(_("address"), max_length=200, blank=True)
     unit_count = models.PositiveSmallIntegerField(_("units"), default=1)
+    # Where the building stands (WGS 84): places a report made from a point on the map.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True)
     floor_count = models.PositiveSmallIntegerField(_("floors"), default=6)
 
     class Meta:

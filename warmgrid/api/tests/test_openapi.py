@@ -26,7 +26,7 @@ def test_it_is_a_valid_openapi_document(document):
 
 def test_every_operation_has_a_unique_id_and_a_tag(document):
     ids = [operation["operationId"] for _, _, operation in operations(document)]
-    assert len(ids) == len(set(ids)) == 19
+    assert len(ids) == len(set(ids)) >= 19
     assert all(operation.get("tags") for _, _, operation in operations(document))
 
 

@@ -1,4 +1,5 @@
-"""`warmgrid demo`: build the demo district (暖城区) with residents, tags and accounts."""
+"""`warmgrid demo`: build the demo district (暖城区) with residents, tags, accounts and a
+year of cases."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from warmgrid.demo.generator import (
     existing_data,
     wipe_demo_data,
 )
+from warmgrid.demo.people import REFERENCE_DATE
 from warmgrid.demo.plan import MIN_HOUSEHOLDS
 
 
@@ -50,9 +52,10 @@ class ProgressLine:
 
 
 class Command(BaseCommand):
-    help = ("Build the demo district: streets, communities, grids, buildings, households, "
-            "residents with vulnerable-group tags, and demo accounts listed in "
-            "var/demo-logins.csv. The same seed always builds the same district.")
+    help = ("Build the demo district: streets, communities, grids, buildings on the map, "
+            "households, residents with vulnerable-group tags, demo accounts listed in "
+            "var/demo-logins.csv, and a year of cases with their histories. The same seed "
+            "always builds the same district.")
 
     def add_arguments(self, parser):
         parser.add_argument("--households", type=int, default=20000,
@@ -63,8 +66,8 @@ class Command(BaseCommand):
                             help="Do nothing if the database already has a district.")
         parser.add_argument("--force", action="store_true",
                             help="Delete the existing district (all areas, buildings, "
-                                 "households, residents) and the demo accounts, then build "
-                                 "again. Accounts that are not demo accounts are kept.")
+                                 "households, residents, cases) and the demo accounts, then "
+                                 "build again. Accounts that are not demo accounts are kept.")
 
     def handle(self, *args, households: int, seed: int, if_empty: bool, force: bool,
                **options):
@@ -108,6 +111,12 @@ class Command(BaseCommand):
                "buildings": f"{summary.buildings:,}", "households": f"{summary.households:,}",
                "residents": f"{summary.residents:,}", "tags": f"{summary.tags:,}",
                "accounts": summary.accounts}
+        )
+        self.stdout.write(
+            _("%(cases)s cases reported in the year before %(date)s (%(open)s still open), "
+              "with %(events)s history entries.")
+            % {"cases": f"{summary.cases:,}", "date": REFERENCE_DATE.isoformat(),
+               "open": f"{summary.open_cases:,}", "events": f"{summary.case_events:,}"}
         )
         self.stdout.write(_("Demo accounts are listed in %(path)s; every one signs in with "
                             "the password %(password)s.")

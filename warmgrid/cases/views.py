@@ -1,0 +1,677 @@
+"""Event (事件) pages, phone first: report, my reports, tasks, triage, one case, the board.
+
+Thin: parse, access, act, render. Every case named in a URL is fetched with
+access_case_for_user (outside the user's scope it is 404); every write goes through
+cases/actions.py, whose errors are shown beside their fields. A transition someone else
+made first (Conflict) is shown as a message over the case's fresh state, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from warmgrid.accounts.http import client_ip
+from warmgrid.accounts.models import Role
+from warmgrid.accounts.scopes import (
+    CASE_AREA_HANDLERS,
+    CASE_DISPATCHERS,
+    case_dispatch_paths,
+    grants_of,
+    is_system_admin,
+    may_dispatch_case,
+    may_handle_case,
+    own_household_ids,
+    registry_read_paths,
+    roles_of,
+)
+from warmgrid.cases import actions, deadlines, queries
+from warmgrid.cases.forms import (
+    DispatchForm,
+    EmptyForm,
+    NoteForm,
+    RatingForm,
+    ReasonForm,
+    ReportForm,
+    ResolveForm,
+    category_label,
+)
+from warmgrid.cases.models import Case, CaseEvent
+from warmgrid.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from warmgrid.lib import casestates
+from warmgrid.people import queries as people_queries
+from warmgrid.places import queries as places_queries
+
+PAGE_SIZE = 20
+HOUSEHOLD_CHOICES = 12  # a scope this small lists its households without a search
+HOUSEHOLD_SEARCH_LIMIT = 20
+BOARD_LIST_LIMIT = 50
+CHART_GRIDS = 20
+TASK_STATES = (Case.State.DISPATCHED, Case.State.IN_PROGRESS, Case.State.WAITING,
+               Case.State.RESOLVED)
+# "Reported" lasts only while a report is classified; the board counts it with triage.
+BOARD_STATES = (Case.State.TRIAGE, *TASK_STATES)
+RETURN_TO = ("triage", "mine", "tasks")
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _handles_cases(user) -> bool:
+    roles = roles_of(user)
+    return bool(roles & (CASE_AREA_HANDLERS | CASE_DISPATCHERS | {Role.DEPARTMENT_HANDLER,
+                                                                    Role.SYSTEM_ADMIN}))
+
+
+def _show_errors(form, error: DomainError) -> None:
+    """Each message beside its field; a place error beside the place picker; the summary
+    (or a field-less message) above the form."""
+    placed = set()
+    for name, field_messages in error.fields.items():
+        if name == "place":
+            name = next((f for f in ("household", "building") if f in form.fields), name)
+        for message in field_messages:
+            form.add_error(name if name in form.fields else None, message)
+            placed.add(message)
+    if str(error.message) not in placed:
+        form.add_error(None, str(error.message))
+
+
+def _act(form, call):
+    """Run an action; its errors land on the form (and None comes back)."""
+    try:
+        return call()
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        _show_errors(form, exc)
+        return None
+
+
+def _wants_partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _render(request, template: str, context: dict, partial: str):
+    return render(request, f"{template}#{partial}" if _wants_partial(request) else template,
+                  context)
+
+
+def _go(request, url: str):
+    """After a successful write: htmx navigates the whole page, a plain form redirects."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _pauses() -> Prefetch:
+    """The waits and resumes a deadline warning needs, for a whole list in one query."""
+    return Prefetch("events", to_attr="pause_events",
+                    queryset=CaseEvent.objects.filter(action__in=("wait", "resume"))
+                    .order_by("at", "id"))
+
+
+def _with_warnings(cases, now) -> list[Case]:
+    cases = list(cases)
+    for case in cases:
+        case.warning = deadlines.warning(case, now=now, events=case.pause_events)
+    return cases
+
+
+def place_label(case: Case) -> str:
+    """Where it is, in a line: household or building, the exact spot, the grid."""
+    parts = []
+    if case.household_id:
+        parts.append(str(case.household))
+    elif case.building_id:
+        parts.append(case.building.name)
+    if case.address:
+        parts.append(case.address)
+    if case.grid_id:
+        parts.append(case.grid.name)
+    return " · ".join(parts) or _("Not placed in a grid yet")
+
+
+def routing_text(case: Case) -> str:
+    """Why the case went where it went (the action writes a short code)."""
+    note = case.routing_note
+    unit = case.lead_department.name if case.lead_department_id else _("the grid's own team")
+    if note.startswith("rule:"):
+        return _("Routed to %(unit)s by rule %(rule)s.") % {"unit": unit, "rule": note[5:]}
+    if note == "category_default":
+        return _("Routed to %(unit)s, the category's default unit.") % {"unit": unit}
+    return ""  # "area_team": the unit line already says "the grid's own team"
+
+
+def urgent_labels(case: Case) -> list[str]:
+    key = "label_en" if _english() else "label"
+    return [r.get(key) or r.get("label") or r.get("code", "") for r in case.urgent_reasons]
+
+
+# ---- the history in plain words ---------------------------------------------------------
+
+STEP_TEXT = {
+    "report": gettext_lazy("Reported"),
+    "triage": gettext_lazy("Waiting for a person to choose the category"),
+    "dispatch": gettext_lazy("Category decided and sent to the handling unit"),
+    "accept": gettext_lazy("Taken on by a handler"),
+    "return": gettext_lazy("Returned by the unit: not theirs to handle"),
+    "transfer": gettext_lazy("Transferred to another unit"),
+    "wait": gettext_lazy("Waiting for the resident; the clock is paused"),
+    "resume": gettext_lazy("Handling resumed"),
+    "note": gettext_lazy("Note"),
+    "resolve": gettext_lazy("Handled; the result is recorded"),
+    "close": gettext_lazy("Closed"),
+    "check_pass": gettext_lazy("Checked and closed"),
+    "check_fail": gettext_lazy("The check found it not done; back to handling"),
+    "reopen": gettext_lazy("Reopened after an unhappy rating"),
+    "rate": gettext_lazy("Rated by the reporter"),
+    "merge": gettext_lazy("Merged into another case"),
+}
+# Notes a reporter sees; the others (returns, internal notes) are between the units.
+PUBLIC_NOTES = frozenset({"wait", "resume", "rate", "reopen"})
+
+
+@dataclass(frozen=True)
+class Step:
+    at: object
+    action: str
+    text: str
+    state: str
+    note: str
+    actor: str
+    rating: int | None
+
+
+def timeline(events, *, internal: bool) -> list[Step]:
+    steps = []
+    for event in events:
+        if event.action == "note" and not internal:
+            continue
+        state = Case.State(event.to_state).label if event.to_state in Case.State.values else ""
+        if event.from_state == event.to_state:
+            state = ""  # notes and ratings do not move the case
+        show_note = internal or event.action in PUBLIC_NOTES
+        steps.append(Step(
+            at=event.at, action=event.action,
+            text=str(STEP_TEXT.get(event.action, event.action)), state=str(state),
+            note=event.note if show_note else "",
+            actor=str(event.actor) if internal and event.actor_id else "",
+            rating=event.data.get("rating") if event.action == "rate" else None,
+        ))
+    return steps
+
+
+# ---- the actions of a case -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    name: str
+    form: type
+    title: str
+    button: str
+    done: str
+
+
+ACTIONS = {a.name: a for a in (
+    CaseAction("dispatch", DispatchForm, gettext_lazy("Dispatch"),
+               gettext_lazy("Send to the handling unit"),
+               gettext_lazy("The case is sent to its handling unit.")),
+    CaseAction("accept", EmptyForm, gettext_lazy("Take it on"), gettext_lazy("Take it on"),
+               gettext_lazy("You have taken on this case.")),
+    CaseAction("wait", NoteForm, gettext_lazy("Wait for the resident"),
+               gettext_lazy("Pause the clock"),
+               gettext_lazy("The clock is paused while you wait for the resident.")),
+    CaseAction("resume", NoteForm, gettext_lazy("Resume handling"),
+               gettext_lazy("Resume handling"), gettext_lazy("Handling has resumed.")),
+    CaseAction("resolve", ResolveForm, gettext_lazy("Record the result"),
+               gettext_lazy("Record the result"),
+               gettext_lazy("The result is recorded.")),
+    CaseAction("close", EmptyForm, gettext_lazy("Close"), gettext_lazy("Close the case"),
+               gettext_lazy("The case is closed.")),
+    CaseAction("reject", ReasonForm, gettext_lazy("Send back: not done"),
+               gettext_lazy("Send back for handling"),
+               gettext_lazy("The case is sent back for handling.")),
+    CaseAction("return", ReasonForm, gettext_lazy("Not ours: return it"),
+               gettext_lazy("Return to triage"),
+               gettext_lazy("The case is returned to triage.")),
+    CaseAction("note", NoteForm, gettext_lazy("Add a note"), gettext_lazy("Add the note"),
+               gettext_lazy("The note is added.")),
+    CaseAction("rate", RatingForm, gettext_lazy("Rate the handling"),
+               gettext_lazy("Send my rating"), gettext_lazy("Thank you for your rating.")),
+)}
+
+
+def _run(name: str, *, user, case: Case, data: dict, ip: str):
+    """The one action a posted form names, with the form's cleaned data."""
+    if name == "dispatch":
+        category = data.get("category_obj")
+        if category is None:
+            raise ValidationFailed(fields={"category": [_("Choose a category.")]})
+        return actions.do_triage_dispatch(actor=user, case=case, category=category,
+                                          note=data.get("note") or "", ip_address=ip)
+    if name == "accept":
+        return actions.do_accept_case(actor=user, case=case, ip_address=ip)
+    if name == "return":
+        return actions.do_return_case(actor=user, case=case, reason=data.get("reason") or "",
+                                      ip_address=ip)
+    if name == "wait":
+        return actions.do_wait_for_resident(actor=user, case=case, note=data.get("note") or "",
+                                            ip_address=ip)
+    if name == "resume":
+        return actions.do_resume_case(actor=user, case=case, note=data.get("note") or "",
+                                      ip_address=ip)
+    if name == "note":
+        return actions.do_add_note(actor=user, case=case, note=data.get("note") or "")
+    if name == "resolve":
+        return actions.do_resolve_case(actor=user, case=case, outcome=data.get("outcome") or "",
+                                       result=data.get("result") or "", ip_address=ip)
+    if name == "close":
+        return actions.do_close_case(actor=user, case=case, ip_address=ip)
+    if name == "reject":
+        return actions.do_reject_resolution(actor=user, case=case,
+                                            reason=data.get("reason") or "", ip_address=ip)
+    if name == "rate":
+        return actions.do_rate_case(actor=user, case=case, rating=data.get("rating"),
+                                    comment=data.get("comment") or "", ip_address=ip)
+    raise AssertionError(name)
+
+
+def _action_form(name: str, case: Case, *, data=None, categories=None):
+    """The form of one action, with ids unique per case (a list shows several)."""
+    kwargs = {"prefix": name, "auto_id": f"id_{case.pk}_%s"}
+    if name == "dispatch":
+        suggested = case.suggested_category or case.category
+        kwargs["categories"] = (categories if categories is not None
+                                else list(queries.categories_in_use()))
+        kwargs["initial"] = {"category": suggested.code if suggested else ""}
+    elif name == "rate":
+        kwargs["initial"] = {"rating": case.rating, "comment": case.rating_comment}
+    return ACTIONS[name].form(data, **kwargs)
+
+
+def _available(user, case: Case, history) -> tuple[list[str], str]:
+    """The actions this user may take on the case now, and why closing waits, if it does.
+
+    Only moves the state machine allows from here, and only for the right people: the
+    handling unit (or the grid's team), the dispatchers over the area, the reporter."""
+    moves = set(casestates.allowed_actions(case.state))
+    handles = may_handle_case(user, area_path=case.area_path,
+                              department_id=case.lead_department_id)
+    dispatches = may_dispatch_case(user, case.area_path)
+    names, hint = [], ""
+    if "dispatch" in moves and dispatches:
+        names.append("dispatch")
+    if handles:
+        names += [n for n in ("accept", "resume", "resolve", "wait") if n in moves]
+    if moves & {"close", "check_pass"} and dispatches:
+        resolver = next((e.actor_id for e in reversed(history) if e.action == "resolve"), None)
+        if case.category and case.category.needs_check and resolver == user.pk:
+            hint = _("This category needs a second person to check the result before it "
+                     "is closed.")
+        else:
+            names.append("close")
+    if "check_fail" in moves and dispatches:
+        names.append("reject")
+    if "return" in moves and handles:
+        names.append("return")
+    if case.is_open and handles:
+        names.append("note")
+    if case.state == Case.State.CLOSED and case.reporter_id == user.pk:
+        names.append("rate")
+    return names, hint
+
+
+def _reads_as_staff(user, case: Case) -> bool:
+    """Staff over the case see internal notes and who did what; a reporter sees progress."""
+    paths = registry_read_paths(user)
+    if paths is None or any(case.area_path.startswith(p) for p in paths):
+        return True
+    return may_handle_case(user, area_path=case.area_path,
+                           department_id=case.lead_department_id)
+
+
+def _detail_context(request, case: Case, *, bound=None) -> dict:
+    user = request.user
+    now = timezone.now()
+    history = list(queries.case_history(case))
+    names, close_hint = _available(user, case, history)
+    forms = []
+    for name in names:
+        form = bound if bound is not None and bound.prefix == name else _action_form(name, case)
+        forms.append((ACTIONS[name], form))
+    if bound is not None and bound.prefix not in names:
+        # The case moved on while the form was open: its errors still deserve a word.
+        for field_errors in bound.errors.values():
+            for message in field_errors:
+                messages.error(request, message)
+    internal = _reads_as_staff(user, case)
+    return {
+        "case": case,
+        "place": place_label(case),
+        "category": category_label(case.category) if case.category_id else "",
+        "suggested": (category_label(case.suggested_category)
+                      if case.suggested_category_id else ""),
+        "routing": routing_text(case),
+        "urgent": urgent_labels(case),
+        "warning": deadlines.warning(case, now=now, events=history),
+        "timeline": timeline(history, internal=internal),
+        "internal": internal,
+        "forms": forms,
+        "close_hint": close_hint,
+        "now": now,
+    }
+
+
+# ---- report an event ------------------------------------------------------------------
+
+
+def _page_channel(user) -> str:
+    roles = roles_of(user)
+    if roles and roles <= {Role.RESIDENT}:
+        return Case.Channel.RESIDENT
+    return Case.Channel.GRID_WORKER
+
+
+def _household_choices(user, households, *, q: str, selected) -> tuple[list, bool]:
+    """The households to offer: a resident's own; a small scope whole; else search hits.
+    The one already chosen stays on top. Returns (households, needs_search)."""
+    if not any(g.role != Role.RESIDENT for g in grants_of(user)):
+        return list(households.order_by("pk")), False
+    if q:
+        found = list(people_queries.search_households(user, q, limit=HOUSEHOLD_SEARCH_LIMIT)
+                     .select_related("householder"))
+    else:
+        found = list(households.select_related("householder")
+                     .order_by("building__code", "unit", "room", "pk")[:HOUSEHOLD_CHOICES + 1])
+        if len(found) > HOUSEHOLD_CHOICES:
+            found = []
+    chosen = str(getattr(selected, "pk", selected) or "")
+    if chosen.isdigit() and all(str(h.pk) != chosen for h in found):
+        kept = households.filter(pk=int(chosen)).select_related("householder").first()
+        if kept is not None:
+            found.insert(0, kept)
+    return found, True
+
+
+def _report(request, form: ReportForm):
+    """Replay the first answer to a re-sent form, or report the case."""
+    user = request.user
+    key = form.cleaned_data.get("idempotency_key") or ""
+    payload = form.payload()
+    try:
+        record = actions.replay_or_none(actor=user, key=key, scope="cases.report",
+                                        payload=payload)
+    except ValidationFailed as exc:
+        if exc.code != "idempotency_key_reused":
+            raise
+        # A sent form, changed after "back": another report, once the reporter confirms.
+        form.renew_key()
+        raise ValidationFailed(_("This form was already sent once. If this is another "
+                                 "report, check it and send it again.")) from None
+    if record is not None:
+        return queries.access_case_for_user(user, record.response["id"]), True
+    data = form.cleaned_data
+    case = actions.do_report_case(
+        actor=user,
+        data=actions.CaseInput(
+            description=data.get("description") or "", category=form.chosen_category(),
+            household=data.get("household"), building=data.get("building"),
+            address=data.get("address") or "", anonymous=bool(data.get("anonymous")),
+            external_id=payload["external_id"]),
+        channel=data.get("channel") or _page_channel(user), ip_address=client_ip(request),
+        idempotency_key=key, payload=payload)
+    return case, False
+
+
+@login_required
+def case_report(request):
+    user = request.user
+    grants = grants_of(user)
+    if not grants:
+        raise Http404
+    staff = any(g.role != Role.RESIDENT for g in grants)
+    paths = registry_read_paths(user)
+    households = (people_queries.households_visible_to(user)
+                  if paths is None or paths or own_household_ids(user) else None)
+    buildings = (places_queries.buildings_visible_to(user).order_by("grid__path", "code")
+                 if staff else None)
+    form = ReportForm(request.POST if request.method == "POST" else None,
+                      categories=list(queries.categories_in_use()), households=households,
+                      buildings=buildings, takes_calls=bool(case_dispatch_paths(user)))
+    if form.is_bound and form.is_valid():
+        outcome = _act(form, lambda: _report(request, form))
+        if outcome is not None:
+            case, replayed = outcome
+            if replayed:
+                messages.success(request, _("This report was already received."))
+            else:
+                messages.success(request, _("Thank you. Your report is received as case "
+                                            "%(number)s.") % {"number": case.pk})
+            return _go(request, reverse("cases:detail", args=[case.pk]))
+
+    q = " ".join(request.GET.get("household_q", "").split())[:64]
+    selected = (form.data.get("household") if form.is_bound
+                else request.GET.get("household", ""))
+    choices, searchable = ([], False) if households is None else _household_choices(
+        user, households, q=q, selected=selected)
+    if not staff and not selected and len(choices) == 1:
+        selected = choices[0].pk  # a resident reports from home
+    context = {"form": form, "household_choices": choices, "household_search": searchable,
+               "household_q": q, "selected_household": str(selected or ""),
+               "reporting_as_resident": not staff}
+    if request.method == "GET" and _wants_partial(request) and "household_q" in request.GET:
+        return render(request, "cases/report.html#household_choices", context)
+    return _render(request, "cases/report.html", context, "form")
+
+
+# ---- lists ------------------------------------------------------------------------------
+
+
+@login_required
+def my_reports(request):
+    """The user's own reports, newest first, each with its history and, once closed, a
+    rating form."""
+    user = request.user
+    history = CaseEvent.objects.select_related("actor").order_by("at", "id")
+    cases = (queries.reported_by(user)
+             .select_related("category__parent", "grid", "building", "household__building")
+             .prefetch_related(Prefetch("events", queryset=history, to_attr="history")))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for case in page.object_list:
+        rows.append({
+            "case": case,
+            "place": place_label(case),
+            "category": category_label(case.category) if case.category_id else "",
+            "timeline": timeline(case.history, internal=False),
+            "rate_form": (_action_form("rate", case) if case.state == Case.State.CLOSED
+                          else None),
+        })
+    return render(request, "cases/mine.html", {"rows": rows, "page_obj": page,
+                                               "rate_action": ACTIONS["rate"]})
+
+
+@login_required
+def task_list(request):
+    """Open cases the user may act on, soonest deadline first, with their warning colour."""
+    user = request.user
+    if not _handles_cases(user):
+        raise Http404
+    now = timezone.now()
+    tasks = queries.tasks_for(user)
+    counts = dict(tasks.order_by().values_list("state").annotate(n=Count("id")))
+    state = request.GET.get("state", "")
+    if state in TASK_STATES:
+        tasks = tasks.filter(state=state)
+    else:
+        state = ""
+    tasks = (tasks.select_related("category__parent", "building", "household__building")
+             .prefetch_related(_pauses()))
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    cases = _with_warnings(page.object_list, now)
+    for case in cases:
+        case.place = place_label(case)
+        case.category_name = category_label(case.category) if case.category_id else ""
+    filters = [(s.value, s.label, counts.get(s.value, 0)) for s in TASK_STATES]
+    return render(request, "cases/tasks.html", {
+        "cases": cases, "page_obj": page, "filters": filters, "state": state,
+        "total": sum(counts.values()), "now": now,
+    })
+
+
+@login_required
+def triage_queue(request):
+    """Cases the classifier was not sure about, for a dispatcher to decide."""
+    user = request.user
+    if not case_dispatch_paths(user):
+        raise Http404
+    cases = (queries.triage_queue_for(user)
+             .select_related("building", "household__building", "category__parent",
+                             "suggested_category__parent"))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    categories = list(queries.categories_in_use())
+    rows = []
+    for case in page.object_list:
+        confidence = case.suggestion_confidence
+        rows.append({
+            "case": case,
+            "place": place_label(case),
+            "suggested": (category_label(case.suggested_category)
+                          if case.suggested_category_id else ""),
+            "confidence": round(confidence * 100) if confidence is not None else None,
+            "urgent": urgent_labels(case),
+            "form": _action_form("dispatch", case, categories=categories),
+        })
+    return render(request, "cases/triage.html", {"rows": rows, "page_obj": page,
+                                                 "dispatch_action": ACTIONS["dispatch"]})
+
+
+# ---- one case ---------------------------------------------------------------------------
+
+
+@login_required
+def case_detail(request, case_id):
+    case = queries.access_case_for_user(request.user, case_id)
+    return render(request, "cases/case_detail.html", _detail_context(request, case))
+
+
+@login_required
+@require_POST
+def case_act(request, case_id):
+    """Every action form of a case posts here, naming its action."""
+    user = request.user
+    case = queries.access_case_for_user(user, case_id)
+    name = request.POST.get("action", "")
+    if name not in ACTIONS:
+        return HttpResponseBadRequest(_("Unknown action."))
+    form = _action_form(name, case, data=request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        if name == "dispatch":
+            data["category_obj"] = form.chosen_category()
+        try:
+            _run(name, user=user, case=case, data=data, ip=client_ip(request))
+        except Conflict as exc:
+            # Someone else was faster: say so over the case as it is now.
+            fresh = queries.access_case_for_user(user, case.pk)
+            if exc.code in ("transition_refused", "stale_case"):
+                messages.error(request, _(
+                    "Someone else changed this case a moment ago. It is now “%(state)s”; "
+                    "here is its current state.") % {"state": fresh.get_state_display()})
+            else:
+                messages.error(request, str(exc.message))
+            return render(request, "cases/case_detail.html", _detail_context(request, fresh),
+                          status=409)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        except NotFound as exc:
+            raise Http404 from exc
+        except DomainError as exc:
+            _show_errors(form, exc)
+        else:
+            messages.success(request, str(ACTIONS[name].done))
+            if name == "rate" and case.state != Case.State.CLOSED:
+                messages.info(request, _("We are sorry. The case is reopened and will be "
+                                         "handled again."))
+            back = request.POST.get("next", "")
+            url = (reverse(f"cases:{back}") if back in RETURN_TO
+                   else reverse("cases:detail", args=[case.pk]))
+            return redirect(url)
+    return render(request, "cases/case_detail.html",
+                  _detail_context(request, case, bound=form))
+
+
+# ---- the supervisor board ---------------------------------------------------------------
+
+
+@login_required
+def board(request):
+    """Open cases of the supervised areas: counts by state, the late and nearly late ones,
+    and open cases per grid (table and chart)."""
+    user = request.user
+    if not (is_system_admin(user) or case_dispatch_paths(user)):
+        raise Http404
+    now = timezone.now()
+    cases = _with_warnings(queries.open_cases_supervised_by(user)
+                           .select_related("category__parent", "building",
+                                           "household__building")
+                           .prefetch_related(_pauses()).order_by("resolve_due", "id"), now)
+    by_state = Counter()
+    grids: dict = {}
+    for case in cases:
+        state = Case.State.TRIAGE if case.state == Case.State.REPORTED else case.state
+        by_state[state] += 1
+        row = grids.setdefault(case.grid_id, {"grid": case.grid, "states": Counter(),
+                                              "red": 0, "yellow": 0, "open": 0})
+        row["states"][state] += 1
+        row["open"] += 1
+        if case.warning in ("red", "yellow"):
+            row[case.warning] += 1
+    rows = sorted(grids.values(), key=lambda r: (-r["red"], -r["open"],
+                                                 getattr(r["grid"], "path", "~")))
+    for row in rows:
+        row["numbers"] = [row["states"][s] for s in BOARD_STATES]
+    late = [c for c in cases if c.warning == "red"]
+    soon = [c for c in cases if c.warning == "yellow"]
+    for case in late[:BOARD_LIST_LIMIT] + soon[:BOARD_LIST_LIMIT]:
+        case.place = place_label(case)
+        case.category_name = category_label(case.category) if case.category_id else ""
+    charted = sorted(rows, key=lambda r: -r["open"])[:CHART_GRIDS]
+    unplaced = _("Not placed in a grid yet")
+    chart = {
+        "areas": [r["grid"].name if r["grid"] else unplaced for r in charted],
+        "series": [{"name": str(s.label), "data": [r["states"][s] for r in charted]}
+                   for s in BOARD_STATES],
+    }
+    return render(request, "cases/board.html", {
+        "states": [(s.label, by_state[s]) for s in BOARD_STATES],
+        "open_total": len(cases),
+        "late": late[:BOARD_LIST_LIMIT], "late_count": len(late),
+        "soon": soon[:BOARD_LIST_LIMIT], "soon_count": len(soon),
+        "rows": rows, "state_labels": [s.label for s in BOARD_STATES],
+        "totals": [by_state[s] for s in BOARD_STATES],
+        "red_total": len(late), "chart": chart, "chart_capped": len(rows) > CHART_GRIDS,
+        "chart_grids": CHART_GRIDS, "unplaced": unplaced, "now": now,
+    })
