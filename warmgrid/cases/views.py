@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from warmgrid.accounts.http import client_ip
 from warmgrid.accounts.models import Role
@@ -53,6 +52,7 @@ from warmgrid.cases.forms import (
 from warmgrid.cases.models import Case, CaseEvent
 from warmgrid.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from warmgrid.lib import casestates
+from warmgrid.pages import act, go, render_page, show_errors, wants_partial
 from warmgrid.people import queries as people_queries
 from warmgrid.places import queries as places_queries
 
@@ -81,47 +81,10 @@ def _handles_cases(user) -> bool:
                                                                     Role.SYSTEM_ADMIN}))
 
 
-def _show_errors(form, error: DomainError) -> None:
-    """Each message beside its field; a place error beside the place picker; the summary
-    (or a field-less message) above the form."""
-    placed = set()
-    for name, field_messages in error.fields.items():
-        if name == "place":
-            name = next((f for f in ("household", "building") if f in form.fields), name)
-        for message in field_messages:
-            form.add_error(name if name in form.fields else None, message)
-            placed.add(message)
-    if str(error.message) not in placed:
-        form.add_error(None, str(error.message))
-
-
 def _act(form, call):
-    """Run an action; its errors land on the form (and None comes back)."""
-    try:
-        return call()
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc.message)) from exc
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        _show_errors(form, exc)
-        return None
-
-
-def _wants_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _render(request, template: str, context: dict, partial: str):
-    return render(request, f"{template}#{partial}" if _wants_partial(request) else template,
-                  context)
-
-
-def _go(request, url: str):
-    """After a successful write: htmx navigates the whole page, a plain form redirects."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    """Run an action against a form; a place error lands beside the place picker."""
+    place = next((f for f in ("household", "building") if f in form.fields), "place")
+    return act(form, call, aliases={"place": place})
 
 
 def _pauses() -> Prefetch:
@@ -469,7 +432,7 @@ def case_report(request):
             else:
                 messages.success(request, _("Thank you. Your report is received as case "
                                             "%(number)s.") % {"number": case.pk})
-            return _go(request, reverse("cases:detail", args=[case.pk]))
+            return go(request, reverse("cases:detail", args=[case.pk]))
 
     q = " ".join(request.GET.get("household_q", "").split())[:64]
     selected = (form.data.get("household") if form.is_bound
@@ -481,9 +444,9 @@ def case_report(request):
     context = {"form": form, "household_choices": choices, "household_search": searchable,
                "household_q": q, "selected_household": str(selected or ""),
                "reporting_as_resident": not staff}
-    if request.method == "GET" and _wants_partial(request) and "household_q" in request.GET:
+    if request.method == "GET" and wants_partial(request) and "household_q" in request.GET:
         return render(request, "cases/report.html#household_choices", context)
-    return _render(request, "cases/report.html", context, "form")
+    return render_page(request, "cases/report.html", context, "form")
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -609,7 +572,7 @@ def case_act(request, case_id):
         except NotFound as exc:
             raise Http404 from exc
         except DomainError as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, str(ACTIONS[name].done))
             if name == "rate" and case.state != Case.State.CLOSED:

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from warmgrid.accounts.http import client_ip
 from warmgrid.accounts.scopes import (
@@ -30,7 +29,7 @@ from warmgrid.accounts.scopes import (
     registry_edit_paths,
     registry_read_paths,
 )
-from warmgrid.errors import DomainError, Forbidden, NotFound
+from warmgrid.pages import act, go, render_page, wants_partial
 from warmgrid.people import actions, queries
 from warmgrid.people.forms import (
     EndTagForm,
@@ -62,46 +61,6 @@ def _require_edit(user, area_path: str) -> None:
     """In scope but read-only (supervisors, residents): 403, with the reason."""
     if not may_edit_path(user, area_path):
         raise PermissionDenied(_("Your role does not allow changing the registry here."))
-
-
-def _show_errors(form, error: DomainError) -> None:
-    """Each message beside its field; the summary (or a field-less message) above the form."""
-    placed = set()
-    for name, field_messages in error.fields.items():
-        for message in field_messages:
-            form.add_error(name if name in form.fields else None, message)
-            placed.add(message)
-    if str(error.message) not in placed:
-        form.add_error(None, str(error.message))
-
-
-def _act(form, call):
-    """Run an action; its errors land on the form (and None comes back)."""
-    try:
-        return call()
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc.message)) from exc
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        _show_errors(form, exc)
-        return None
-
-
-def _wants_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _render(request, template: str, context: dict, partial: str):
-    return render(request, f"{template}#{partial}" if _wants_partial(request) else template,
-                  context)
-
-
-def _go(request, url: str):
-    """After a successful write: htmx navigates the whole page, a plain form redirects."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 # ---- residents: list and search ---------------------------------------------------------
@@ -158,14 +117,14 @@ def _resident_list_context(request) -> dict:
 
 @login_required
 def resident_list(request):
-    return _render(request, "people/resident_list.html", _resident_list_context(request),
+    return render_page(request, "people/resident_list.html", _resident_list_context(request),
                    "results")
 
 
 @login_required
 def resident_search(request):
     """Search as you type: the results partial for htmx; a plain GET lands on the list."""
-    if not _wants_partial(request):
+    if not wants_partial(request):
         query = request.GET.urlencode()
         url = reverse("people:resident_list")
         return redirect(f"{url}?{query}" if query else url)
@@ -227,12 +186,12 @@ def resident_reveal(request, resident_id, field):
     form = RevealForm(request.POST, prefix=field)
     value = None
     if form.is_valid():
-        value = _act(form, lambda: actions.do_reveal_field(
+        value = act(form, lambda: actions.do_reveal_field(
             actor=request.user, resident=resident, field_name=field,
             reason=form.cleaned_data["reason"], ip_address=client_ip(request)))
     bases = queries.field_bases_of(resident)
     slot = _reveal_slot(request.user, resident, field, bases, form=form, value=value)
-    if _wants_partial(request):
+    if wants_partial(request):
         return render(request, "people/resident_detail.html#reveal",
                       {"resident": resident, "slot": slot})
     slots = [slot if f == field else _reveal_slot(request.user, resident, f, bases)
@@ -249,7 +208,7 @@ def resident_tag_add(request, resident_id):
     form = TagForm(request.POST, tags=queries.all_tags())
     if form.is_valid():
         data = form.cleaned_data
-        membership = _act(form, lambda: actions.do_tag_resident(
+        membership = act(form, lambda: actions.do_tag_resident(
             actor=request.user, resident=resident, tag=data["tag"], source=data["source"],
             valid_from=data["valid_from"], valid_until=data["valid_until"],
             legal_basis=data["legal_basis"], ip_address=client_ip(request)))
@@ -267,7 +226,7 @@ def resident_tag_end(request, resident_id, membership_id):
     membership = queries.access_membership_of_resident(resident, membership_id)
     _require_edit(request.user, resident.area_path)
     form = EndTagForm(request.POST)
-    if form.is_valid() and _act(form, lambda: actions.do_end_tag(
+    if form.is_valid() and act(form, lambda: actions.do_end_tag(
             actor=request.user, membership=membership,
             valid_until=form.cleaned_data["valid_until"], ip_address=client_ip(request))):
         messages.success(request, _("The end date of the group membership is recorded."))
@@ -287,14 +246,14 @@ def resident_create(request, household_id):
     _require_edit(request.user, household.area_path)
     form = ResidentForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
-        resident = _act(form, lambda: actions.do_create_resident(
+        resident = act(form, lambda: actions.do_create_resident(
             actor=request.user, household=household, data=form.to_input(),
             ip_address=client_ip(request)))
         if resident is not None:
             messages.success(request, _("%(name)s is registered.") % {"name": resident.name})
-            return _go(request, reverse("people:resident_detail", args=[resident.pk]))
+            return go(request, reverse("people:resident_detail", args=[resident.pk]))
     context = {"form": form, "household": household, "resident": None}
-    return _render(request, "people/resident_form.html", context, "form")
+    return render_page(request, "people/resident_form.html", context, "form")
 
 
 @login_required
@@ -305,14 +264,14 @@ def resident_edit(request, resident_id):
     form = ResidentForm(request.POST if request.method == "POST" else None,
                         resident=resident, bases=bases)
     if form.is_bound and form.is_valid():
-        updated = _act(form, lambda: actions.do_update_resident(
+        updated = act(form, lambda: actions.do_update_resident(
             actor=request.user, resident=resident, data=form.to_input(),
             ip_address=client_ip(request)))
         if updated is not None:
             messages.success(request, _("The changes are saved."))
-            return _go(request, reverse("people:resident_detail", args=[resident.pk]))
+            return go(request, reverse("people:resident_detail", args=[resident.pk]))
     context = {"form": form, "household": resident.household, "resident": resident}
-    return _render(request, "people/resident_form.html", context, "form")
+    return render_page(request, "people/resident_form.html", context, "form")
 
 
 # ---- households ---------------------------------------------------------------------------
@@ -341,7 +300,7 @@ def household_list(request):
     actions.do_record_registry_read(actor=user, objects=context["households"],
                                     object_type="household", query=q or None,
                                     ip_address=client_ip(request))
-    return _render(request, "people/household_list.html", context, "results")
+    return render_page(request, "people/household_list.html", context, "results")
 
 
 @login_required
@@ -371,13 +330,13 @@ def household_create(request):
     form = HouseholdForm(request.POST if request.method == "POST" else None,
                          buildings=buildings, initial=initial)
     if form.is_bound and form.is_valid():
-        household = _act(form, lambda: actions.do_create_household(
+        household = act(form, lambda: actions.do_create_household(
             actor=user, building=form.cleaned_data["building"], data=form.to_input(),
             ip_address=client_ip(request)))
         if household is not None:
             messages.success(request, _("The household is registered. Now add its members."))
-            return _go(request, reverse("people:household_detail", args=[household.pk]))
-    return _render(request, "people/household_form.html",
+            return go(request, reverse("people:household_detail", args=[household.pk]))
+    return render_page(request, "people/household_form.html",
                    {"form": form, "household": None}, "form")
 
 
@@ -394,13 +353,13 @@ def household_edit(request, household_id):
                  "room": household.room, "householder": household.householder_id},
     )
     if form.is_bound and form.is_valid():
-        updated = _act(form, lambda: actions.do_update_household(
+        updated = act(form, lambda: actions.do_update_household(
             actor=user, household=household, data=form.to_input(),
             building=form.cleaned_data["building"],
             householder=form.cleaned_data.get("householder"),
             ip_address=client_ip(request)))
         if updated is not None:
             messages.success(request, _("The changes are saved."))
-            return _go(request, reverse("people:household_detail", args=[household.pk]))
-    return _render(request, "people/household_form.html",
+            return go(request, reverse("people:household_detail", args=[household.pk]))
+    return render_page(request, "people/household_form.html",
                    {"form": form, "household": household}, "form")

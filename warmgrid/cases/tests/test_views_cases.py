@@ -460,7 +460,7 @@ def test_the_board_counts_open_cases_and_lists_the_late_ones(world, login,
     assert chart["areas"] == [world.grid_b.name, world.grid_a.name]
     dispatched = next(s for s in chart["series"] if s["name"] == "Dispatched")
     assert dispatched["data"] == [3, 2]
-    assert "/static/warmgrid/cases_board.js" in html
+    assert "/static/warmgrid/stacked_bars.js" in html
 
 
 def test_the_board_is_for_supervisors(world, login):

@@ -104,7 +104,7 @@ def test_it_counts_residents_by_group_for_a_street_admin(world, login, settings)
     html = response.content.decode()
     assert world.community1.name in html
     assert "/static/vendor/echarts.min.js" in html
-    assert "/static/warmgrid/groups_chart.js" in html
+    assert "/static/warmgrid/stacked_bars.js" in html
     data = chart_data(response)
     assert data["areas"] == [world.community1.name]
     by_name = {s["name"]: s["data"] for s in data["series"]}

@@ -1,25 +1,24 @@
-// The event board: open cases per grid as stacked bars (one colour per state), drawn with
-// the vendored ECharts. The numbers come from a json_script block (data, never executed),
-// so the CSP holds.
+// Stacked horizontal bars, one per area, drawn with the vendored ECharts for every
+// `.wg-chart[data-source]` on the page. The numbers come from the json_script block the
+// data-source attribute names (data, never executed), so the CSP holds.
 (function () {
   "use strict";
 
-  function draw() {
-    var holder = document.getElementById("wg-board-chart");
-    var source = document.getElementById("wg-board-data");
-    if (!holder || !source || typeof window.echarts === "undefined") {
+  function draw(holder) {
+    var source = document.getElementById(holder.dataset.source);
+    if (!source || typeof window.echarts === "undefined") {
       return;
     }
     var data = JSON.parse(source.textContent);
     var series = (data.series || []).filter(function (s) {
       return s.data.some(function (n) { return n > 0; });
     });
-    if (!series.length || !data.areas.length) {
+    if (!series.length || !(data.areas || []).length) {
       holder.hidden = true;
       return;
     }
-    // About 36 px a grid, so a long list stays readable on a phone.
-    holder.style.height = Math.max(220, 110 + data.areas.length * 36) + "px";
+    // About 36 px a bar, so a long list of areas stays readable on a phone.
+    holder.style.height = Math.max(240, 120 + data.areas.length * 36) + "px";
     var chart = window.echarts.init(holder, null, { renderer: "svg" });
     chart.setOption({
       animation: false,
@@ -35,16 +34,20 @@
         axisLabel: { width: 110, overflow: "truncate" }
       },
       series: series.map(function (s) {
-        return { name: s.name, type: "bar", stack: "open", data: s.data, barMaxWidth: 28,
+        return { name: s.name, type: "bar", stack: "total", data: s.data, barMaxWidth: 28,
                  emphasis: { focus: "series" } };
       })
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  function drawAll() {
+    document.querySelectorAll(".wg-chart[data-source]").forEach(draw);
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", drawAll);
   } else {
-    draw();
+    drawAll();
   }
 })();
