@@ -50,3 +50,29 @@ def fast_password_hashing(settings):
 def english_pages(settings):
     """Assertions read English msgids; the zh-Hans default is tested where it matters."""
     settings.LANGUAGE_CODE = "en"
+
+
+
+def _flushes_the_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return bool((marker and marker.kwargs.get("transaction"))
+                or "transactional_db" in names or "live_server" in names)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends by flushing every table, migrations' seed rows included;
+    put those back (and forget cached content types) so later tests in this process see
+    the database every other test sees."""
+    yield
+    if not _flushes_the_database(item):
+        return
+    from django.contrib.contenttypes.models import ContentType
+    from pytest_django.plugin import blocking_manager_key
+
+    from warmgrid.testing import ensure_reference_data
+
+    with item.config.stash[blocking_manager_key].unblock():
+        ContentType.objects.clear_cache()
+        ensure_reference_data()

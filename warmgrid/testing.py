@@ -109,8 +109,25 @@ class World:
     outsider: User
 
 
+def ensure_reference_data() -> None:
+    """The rows the data migrations seed (tags, categories). A transactional test ends by
+    flushing every table, so the tests after it in the same process would find none."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    if not Tag.objects.exists():
+        import_module("warmgrid.people.migrations.0002_default_tags").add_tags(apps, None)
+    from warmgrid.cases.models import Category
+
+    if not Category.objects.exists():
+        import_module("warmgrid.cases.migrations.0002_default_categories").add_categories(
+            apps, None)
+
+
 @transaction.atomic
 def build_world() -> World:
+    ensure_reference_data()
     district = make_area(Area.Level.DISTRICT, "370102", "历下区")
     street1 = make_area(Area.Level.STREET, "370102001", "解放路街道", district)
     street2 = make_area(Area.Level.STREET, "370102002", "千佛山街道", district)
