@@ -201,12 +201,10 @@ def do_report_case(*, actor, data: CaseInput, channel: str, ip_address: str = ""
     place = _place(actor, data, errors)
     if errors:
         raise ValidationFailed(fields=errors)
-    if client is None:
-        own = own_household_ids(actor)
-        if data.household is not None and data.household.pk in own:
-            pass  # a resident reporting at home
-        elif not may_report_in(actor, place["area_path"]):
-            raise Forbidden(_("You can report events only where you work or live."))
+    # Open311 clients are vouched for by their key; people report where they work or live.
+    at_home = data.household is not None and data.household.pk in own_household_ids(actor)
+    if client is None and not at_home and not may_report_in(actor, place["area_path"]):
+        raise Forbidden(_("You can report events only where you work or live."))
 
     suggestion = suggest_category(description)
     category = data.category or suggestion.category
