@@ -156,7 +156,11 @@ def case_read_q(user) -> Q | None:
             q |= Q(lead_department_id=grant.department_id,
                    area_path__startswith=grant.area_path)
     if getattr(user, "is_authenticated", False):
-        q |= Q(reporter_id=user.pk) | Q(followers__user_id=user.pk)
+        # A subquery, not a join: a join on followers would repeat a case once per follower.
+        from warmgrid.cases.models import CaseFollower
+
+        followed = CaseFollower.objects.filter(user_id=user.pk).values("case_id")
+        q |= Q(reporter_id=user.pk) | Q(pk__in=followed)
     return q
 
 

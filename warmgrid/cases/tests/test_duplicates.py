@@ -64,3 +64,12 @@ def test_split_makes_a_second_case_at_the_same_place(world):
     assert new.split_from == case and new.reporter == world.worker_a
     assert new.building_id == case.building_id and new.category.code == "road_lamp"
     assert case.events.filter(action="split").exists()
+
+
+def test_a_case_with_many_followers_is_listed_once(world):
+    case = report(world, world.worker_a, world.household_a)
+    for user in (world.resident_a, world.leader_a, world.volunteer):
+        actions.do_join_case(actor=user, case=case)
+    assert list(cases_visible_to(world.street_admin)) == [case]
+    assert cases_visible_to(world.worker_a).count() == 1
+    assert list(cases_visible_to(world.volunteer)) == [case]
