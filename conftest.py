@@ -66,7 +66,8 @@ def pytest_runtest_teardown(item, nextitem):
     put those back (and forget cached content types) so later tests in this process see
     the database every other test sees."""
     yield
-    if not _flushes_the_database(item):
+    # After the last test the test database is already gone: nothing to put back.
+    if nextitem is None or not _flushes_the_database(item):
         return
     from django.contrib.contenttypes.models import ContentType
     from pytest_django.plugin import blocking_manager_key

@@ -51,7 +51,7 @@ def phone_page():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_grid_worker_finds_a_resident_by_initials_on_a_phone(live_server, phone_page):
     from warmgrid.testing import build_world
 

@@ -200,7 +200,7 @@ def test_a_resident_reports_at_home_and_sees_only_their_own(world):
             channel=Case.Channel.RESIDENT)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_many_threads_claiming_at_once_on_postgresql():
     """Real concurrent connections: of 8 handlers claiming one case, exactly one wins."""
