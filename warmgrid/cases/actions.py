@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +39,7 @@ from warmgrid.cases.models import (
 )
 from warmgrid.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warmgrid.lib import casestates
+from warmgrid.lib.workcalendar import warning_level
 from warmgrid.notices.actions import do_notify
 from warmgrid.people.models import Household
 from warmgrid.places.models import Area, Building
@@ -557,18 +558,17 @@ def do_watch_deadlines(*, now=None, batch_size: int = 500) -> dict[str, int]:
     open_cases = (Case.objects.filter(state__in=[Case.State.DISPATCHED, Case.State.IN_PROGRESS,
                                                  Case.State.WAITING],
                                       resolve_due__isnull=False, category__isnull=False)
-                  .select_related("category", "lead_department").order_by("pk"))
+                  .select_related("category", "lead_department").order_by("pk")
+                  .prefetch_related(Prefetch(
+                      "events", queryset=CaseEvent.objects.filter(action__in=["wait", "resume"]),
+                      to_attr="pause_events")))
     for case in open_cases.iterator(chunk_size=batch_size):
         counts["checked"] += 1
-        events = list(case.events.filter(action__in=["wait", "resume"]))
-        clock = deadlines._clock(case.priority == 1)
-        budget = clock.working_days(case.category.resolve_days)
-        used = clock.fraction_used(case.created_at, budget, at=now,
-                                   pauses=deadlines.pauses(events, now=now))
-        level = str(clock.warning_level(case.created_at, budget, at=now,
-                                        pauses=deadlines.pauses(events, now=now)))
+        used = deadlines.budget_used(case, now=now, events=case.pause_events)
+        level = str(warning_level(used))
         warning = "" if level == "green" else level
-        counts[warning] = counts.get(warning, 0) + bool(warning)
+        if warning:
+            counts[warning] += 1
         ladder = max((step for share, step in LADDER if used >= share), default=0)
         if warning == case.warning and ladder <= case.escalation_level:
             continue
@@ -649,7 +649,7 @@ def do_decide_extension(*, actor, case: Case, approve: bool, note: str = "",
     with transaction.atomic():
         updates = {"extension_requested_days": None}
         if approve:
-            clock = deadlines._clock(case.priority == 1)
+            clock = deadlines.clock_for(case)
             updates["resolve_due"] = clock.due_at(case.resolve_due, clock.working_days(days))
             updates["warning"] = ""
         updated = Case.objects.filter(pk=case.pk, extension_requested_days=days).update(**updates)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from warmgrid.lib.workcalendar import DeadlineClock, WorkCalendar, WorkingHours
+from warmgrid.lib.workcalendar import DeadlineClock, WorkCalendar, WorkingHours, warning_level
 
 
 @cache
@@ -37,12 +37,21 @@ def pauses(events, *, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]
     return spans
 
 
+def clock_for(case) -> DeadlineClock:
+    """Urgent cases run on the clock, 24×7; the rest in working hours."""
+    return _clock(case.priority == 1)
+
+
+def budget_used(case, *, now: dt.datetime, events=()) -> float:
+    """The share of the resolution budget used by `now`, in working time, not counting
+    time spent waiting for the resident; above 1.0 once overdue."""
+    clock = clock_for(case)
+    return clock.fraction_used(case.created_at, clock.working_days(case.category.resolve_days),
+                               at=now, pauses=pauses(events, now=now))
+
+
 def warning(case, *, now: dt.datetime, events=()) -> str:
-    """"green", "yellow" (75 % of the resolution budget used) or "red" (overdue), counting
-    working time only and not the time spent waiting for the resident."""
+    """"green", "yellow" (75 % of the resolution budget used) or "red" (overdue)."""
     if case.resolve_due is None or case.category is None or not case.is_open:
         return ""
-    clock = _clock(case.priority == 1)
-    budget = clock.working_days(case.category.resolve_days)
-    return str(clock.warning_level(case.created_at, budget, at=now,
-                                   pauses=pauses(events, now=now)))
+    return str(warning_level(budget_used(case, now=now, events=events)))
