@@ -128,14 +128,15 @@ def _clean_resident(
         if data.residence_status is None:
             errors.add("residence_status", _("Choose the residence status."))
     # With an ID number on file, birth date and gender are the number's: correct the number.
+    # A birth date sent alone is refused even when it is right, so that guessing it (and so
+    # digits 7-14 of the ID number) gets no "yes" without an audited reveal.
     if not creating and has_id_number and parsed is None:
-        for name, message in (
-            ("birth_date", _("The birth date comes from the ID number; correct the ID number "
-                             "instead.")),
-            ("gender", _("The gender comes from the ID number; correct the ID number instead.")),
-        ):
-            if name in values and values[name] != current_values[name]:
-                errors.add(name, message)
+        if "birth_date" in values:
+            errors.add("birth_date", _("The birth date comes from the ID number; correct the "
+                                       "ID number instead."))
+        if "gender" in values and values["gender"] != current_values["gender"]:
+            errors.add("gender", _("The gender comes from the ID number; correct the ID "
+                                   "number instead."))
     # PIPL: a sensitive field is only held on a recorded legal basis.
     if data.id_number and not data.id_number_basis and "id_number" not in bases_on_file:
         errors.add("id_number_basis", _("Say on what legal basis the ID number is held."))
@@ -219,8 +220,9 @@ def do_create_resident(*, actor, household: Household, data: ResidentInput,
         if resident.relation == Resident.Relation.HOUSEHOLDER and household.householder_id is None:
             household.householder = resident
             household.save(update_fields=["householder", "updated_at"])
-        logged = {k: v for k, v in values.items() if k not in ("birth_date",)}
-        logged["birth_date"] = str(values["birth_date"])
+        # The birth year, not the date: the date is part of the ID number (docs/security.md).
+        logged = {k: v for k, v in values.items() if k != "birth_date"}
+        logged["birth_year"] = values["birth_date"].year
         if resident.id_number_masked:
             logged["id_number"] = resident.id_number_masked
         if resident.phone_masked:
@@ -243,7 +245,7 @@ def do_update_resident(*, actor, resident: Resident, data: ResidentInput,
     values, parsed, phone = _clean_resident(
         data, creating=False, today=today, bases_on_file=bases_on_file,
         has_id_number=bool(resident.id_number_cipher),
-        current_values={"birth_date": resident.birth_date, "gender": resident.gender},
+        current_values={"gender": resident.gender},
     )
     with transaction.atomic():
         resident = Resident.objects.select_for_update().get(pk=resident.pk)
@@ -252,7 +254,12 @@ def do_update_resident(*, actor, resident: Resident, data: ResidentInput,
         for name, value in values.items():
             old = getattr(resident, name)
             if old != value:
-                changes[name] = [str(old), str(value)]
+                if name == "birth_date":
+                    # The years only: the audit trail is read by people who have not
+                    # revealed the ID number the date is part of.
+                    changes["birth_year"] = [str(old.year), str(value.year)]
+                else:
+                    changes[name] = [str(old), str(value)]
                 setattr(resident, name, value)
         if "name" in changes:
             resident.name_pinyin, resident.name_initials = pinyin_keys(resident.name)
@@ -273,7 +280,10 @@ def do_update_resident(*, actor, resident: Resident, data: ResidentInput,
 
 def do_reveal_field(*, actor, resident: Resident, field_name: str, reason: str,
                     ip_address: str = "") -> str:
-    """Show a sensitive field whole to a role that may see it, with the reason audited."""
+    """Show a sensitive field whole to a role that may see it, with the reason audited.
+
+    Revealing the ID number reveals the birth date too (its digits 7-14): callers may show
+    `resident.birth_date` beside it, and nowhere else (docs/security.md)."""
     if field_name not in ("id_number", "phone"):
         raise NotFound()
     if not may_reveal(actor, field_name, resident.area_path):

@@ -178,7 +178,9 @@ def get_resident(request, resident_id: Id):
 @router.patch("/residents/{resident_id}", tags=["residents"], operation_id="updateResident",
               summary="Correct a resident", response={200: ResidentOut, **WRITE_ERRORS})
 def update_resident(request, resident_id: Id, data: ResidentPatchIn):
-    """Only the fields sent change; `"phone": ""` removes the phone number."""
+    """Only the fields sent change; `"phone": ""` removes the phone number. With an ID
+    number on file, birth date and gender are the number's: send a corrected ID number,
+    not a `birth_date` (refused alone, even when it is right)."""
     resident = access_resident_for_user(request.user, resident_id)
     return do_update_resident(actor=request.user, resident=resident,
                               data=_resident_input(data), ip_address=client_ip(request))
@@ -188,12 +190,15 @@ def update_resident(request, resident_id: Id, data: ResidentPatchIn):
              operation_id="revealResidentField", summary="See an ID number or phone in full",
              response={200: RevealOut, **WRITE_ERRORS})
 def reveal_field(request, resident_id: Id, data: RevealIn, response: HttpResponse):
-    """For roles that may, with a reason that goes to the audit trail with who and when."""
+    """For roles that may, with a reason that goes to the audit trail with who and when.
+    Revealing the ID number also answers the birth date, which is part of it and shown
+    nowhere else (other outputs carry `birth_year` and `age`)."""
     response["Cache-Control"] = "no-store"
     resident = access_resident_for_user(request.user, resident_id)
     value = do_reveal_field(actor=request.user, resident=resident, field_name=data.field,
                             reason=data.reason, ip_address=client_ip(request))
-    return {"field": data.field, "value": value}
+    birth_date = resident.birth_date if data.field == "id_number" else None
+    return {"field": data.field, "value": value, "birth_date": birth_date}
 
 
 # --- Vulnerable-group tags ---

@@ -67,10 +67,14 @@ class ResidentForm(forms.Form):
                  **kwargs):
         self.resident = resident
         self.bases = bases or {}
+        # With an ID number on file the birth date is the number's digits 7-14: the form
+        # neither shows nor takes it (docs/security.md). Without one, the editor sees it.
+        self.birth_date_from_id = resident is not None and bool(resident.id_number_cipher)
         if resident is not None:
             kwargs.setdefault("initial", {
                 "name": resident.name, "gender": resident.gender,
-                "birth_date": resident.birth_date, "relation": resident.relation,
+                "birth_date": None if self.birth_date_from_id else resident.birth_date,
+                "relation": resident.relation,
                 "residence_status": resident.residence_status,
                 "ethnicity": resident.ethnicity, "occupation": resident.occupation,
                 "id_number_basis": getattr(self.bases.get("id_number"), "basis", ""),
@@ -78,6 +82,8 @@ class ResidentForm(forms.Form):
                 "basis_note": next((b.note for b in self.bases.values() if b.note), ""),
             })
         super().__init__(*args, **kwargs)
+        if self.birth_date_from_id:
+            del self.fields["birth_date"]
         if resident is not None:
             # On edit the stored numbers are never sent back to the browser.
             keep = _("Leave blank to keep the current number (%(masked)s).")

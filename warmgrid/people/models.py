@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from warmgrid.lib.masking import age_on
 
 
 class Household(models.Model):
@@ -123,6 +127,15 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The full birth date is digits 7-14 of the ID number: outside a reveal of the ID
+    # number, pages and the API show the year and the age (docs/security.md).
+    @property
+    def birth_year(self) -> int:
+        return self.birth_date.year
+
+    def age_on(self, day: dt.date) -> int:
+        return age_on(self.birth_date, day)
 
 
 class Tag(models.Model):

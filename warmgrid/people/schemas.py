@@ -1,8 +1,10 @@
 """ninja Schemas for households and residents: input and output kept apart.
 
-Output shows identifiers masked only (`id_number_masked`, `phone_masked`); the whole value
-appears in the reveal response alone. Input is parsed here (types, lengths, choices) and
-validated by the actions (ID number rules, phone, derived birth date and gender).
+Output shows identifiers masked only (`id_number_masked`, `phone_masked`) and the birth
+year and age, not the birth date, which is part of the ID number; the whole value (and,
+for an ID number, the birth date) appears in the reveal response alone. Input is parsed
+here (types, lengths, choices) and validated by the actions (ID number rules, phone,
+derived birth date and gender).
 """
 
 import datetime as dt
@@ -12,6 +14,7 @@ from django.utils import timezone
 from ninja import Schema
 
 from warmgrid.api.errors import Id, Text
+from warmgrid.lib.masking import age_on
 from warmgrid.people.models import LegalBasis, Resident
 
 Gender = Literal[tuple(Resident.Gender.values)]
@@ -66,12 +69,21 @@ class HouseholdPage(Schema):
 # --- Residents ---
 
 class ResidentOut(Schema):
+    """A resident as anyone in scope may see them.
+
+    No `birth_date`: it is digits 7-14 of the ID number, and with the last four in
+    `id_number_masked` it would give the whole number away without an audited reveal.
+    `birth_year` and `age` (in whole years, on today's date in Asia/Shanghai) are what
+    grid work needs; the date comes with the ID number from `revealResidentField`.
+    """
+
     id: int
     household_id: int
     grid_id: int
     name: str
     gender: str
-    birth_date: dt.date
+    birth_year: int
+    age: int
     relation: str
     residence_status: str
     ethnicity: str
@@ -81,9 +93,20 @@ class ResidentOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
 
+    @staticmethod
+    def resolve_birth_year(obj) -> int:
+        return obj.birth_date.year
+
+    @staticmethod
+    def resolve_age(obj) -> int:
+        return age_on(obj.birth_date, timezone.localdate())
+
 
 class ResidentFieldsIn(StrictIn):
-    """The fields of `warmgrid.people.actions.ResidentInput`; None means "not given"."""
+    """The fields of `warmgrid.people.actions.ResidentInput`; None means "not given".
+
+    With an ID number on file, `birth_date` may only come with a new ID number: sent
+    alone it is refused, even when right, so that it cannot be used to test a guess."""
 
     name: Text(200) | None = None
     gender: Gender | None = None
@@ -120,8 +143,11 @@ class RevealIn(StrictIn):
 
 
 class RevealOut(Schema):
+    """The whole value; for an ID number also the birth date it contains (else null)."""
+
     field: str
     value: str
+    birth_date: dt.date | None = None
 
 
 # --- Vulnerable-group tags ---

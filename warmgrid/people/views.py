@@ -270,7 +270,8 @@ def resident_edit(request, resident_id):
         if updated is not None:
             messages.success(request, _("The changes are saved."))
             return go(request, reverse("people:resident_detail", args=[resident.pk]))
-    context = {"form": form, "household": resident.household, "resident": resident}
+    context = {"form": form, "household": resident.household, "resident": resident,
+               "today": timezone.localdate()}
     return render_page(request, "people/resident_form.html", context, "form")
 
 
@@ -315,6 +316,7 @@ def household_detail(request, household_id):
         "members": members,
         "householder": next((m for m in members if m.pk == household.householder_id), None),
         "can_edit": may_edit_path(request.user, household.area_path),
+        "today": today,
     }
     return render(request, "people/household_detail.html", context)
 

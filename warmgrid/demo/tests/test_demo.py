@@ -205,7 +205,8 @@ def test_every_id_number_is_valid_unique_and_agrees_with_the_resident(demo):
             assert MOBILE.match(phone)
             assert (r.phone_index, r.phone_masked) == (phone_index(phone), mask_phone(phone))
     assert len(seen) == Resident.objects.count()
-    assert Resident.objects.filter(id_number_masked__startswith="370102").count() > len(seen) / 2
+    # Most were born here; masks keep only the last four, so read the numbers themselves.
+    assert sum(value.startswith("370102") for value in seen) > len(seen) / 2
     bases = Counter(SensitiveFieldBasis.objects.values_list("field", "basis", "note"))
     assert bases == {("id_number", "statutory_duty", "demo"): len(seen),
                      ("phone", "statutory_duty", "demo"): with_phone}

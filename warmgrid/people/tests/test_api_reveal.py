@@ -19,7 +19,9 @@ def reveal(client, api_token, user, resident, field, reason="入户核实身份�
 def test_a_grid_leader_sees_the_id_number_and_it_is_audited(world, client, api_token):
     r = reveal(client, api_token, world.leader_a, world.zhang_san, "id_number")
     assert r.status_code == 200
-    assert r.json() == {"field": "id_number", "value": world.zhang_san.id_number_plain}
+    # The birth date is part of the ID number: it is answered with it, and only here.
+    assert r.json() == {"field": "id_number", "value": world.zhang_san.id_number_plain,
+                        "birth_date": "1950-03-08"}
     assert r["Cache-Control"] == "no-store"
     entry = AuditEntry.objects.get(action=AuditEntry.Action.REVEAL)
     assert entry.actor_id == world.leader_a.pk
@@ -31,7 +33,7 @@ def test_a_grid_leader_sees_the_id_number_and_it_is_audited(world, client, api_t
 def test_a_grid_worker_sees_a_phone(world, client, api_token):
     r = reveal(client, api_token, world.worker_a, world.zhang_san, "phone")
     assert r.status_code == 200
-    assert r.json() == {"field": "phone", "value": "13812345678"}
+    assert r.json() == {"field": "phone", "value": "13812345678", "birth_date": None}
 
 
 def test_a_grid_worker_may_not_see_an_id_number(world, client, api_token):

@@ -39,7 +39,7 @@ def test_a_new_index_key_reindexes_so_search_still_finds(world, settings):
 
 def test_identifiers_are_redacted_from_log_lines():
     assert redact("call 13812345678 about 37010219900101123X") == \
-        "call 138****5678 about 370102********123X"
+        "call 138****5678 about **************123X"
 
 
 def test_the_log_filter_rewrites_records(caplog):
@@ -48,7 +48,7 @@ def test_the_log_filter_rewrites_records(caplog):
     with caplog.at_level(logging.INFO, logger="warmgrid.test"):
         logger.info("resident %s phone %s", "37010219900101123X", "13812345678")
     assert "37010219900101123X" not in caplog.text
-    assert "370102********123X" in caplog.text
+    assert "**************123X" in caplog.text
 
 
 def test_request_lines_and_every_configured_handler_redact(caplog):
