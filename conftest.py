@@ -52,6 +52,24 @@ def english_pages(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """Counters live in the cache, which outlives a test; the limiter's own tests turn
+    the limits back on (warmgrid/accounts/tests/test_ratelimits.py)."""
+    settings.WARMGRID_RATE_LIMITS_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def fresh_case_reference():
+    """Categories and routing rules are kept per process; a test's rolled-back rows must
+    not reach the next test."""
+    from warmgrid.cases import reference
+
+    reference.forget()
+    yield
+    reference.forget()
+
+
 
 def _flushes_the_database(item) -> bool:
     marker = item.get_closest_marker("django_db")

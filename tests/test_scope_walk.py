@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from warmgrid.cases.models import Case
+from warmgrid.notices.models import Notice
 from warmgrid.people.models import ResidentTag, Tag
 
 # Routes that are public by design, or belong to a framework with its own guard.
@@ -41,6 +42,9 @@ API_BODIES = {
     "rating": {"rating": 1},
     "split": {"description": "另一件事"},
     "merge": {"into": 1},
+    "transfer": {"reason": "属于其他单位"},
+    "units": {"assisting": [], "copied": []},
+    "escalate": {"reason": "需要上级协调"},
 }
 
 
@@ -67,13 +71,30 @@ def targets(world):
         description="李四家楼道堆放杂物", grid=world.grid_b, area_path=world.grid_b.path,
         building=world.building_b, household=world.household_b, state=Case.State.DISPATCHED,
         channel=Case.Channel.GRID_WORKER, reporter=world.worker_b, created_at=timezone.now())
+    from warmgrid.supervision.models import ClusterAlert
+
+    alert_c = ClusterAlert.objects.create(
+        kind=ClusterAlert.Kind.GRID, grid=world.grid_c, area_path=world.grid_c.path,
+        case_count=5, first_case_at=timezone.now(), last_case_at=timezone.now(),
+        detected_at=timezone.now(), updated_at=timezone.now())
+    notice_b = Notice.objects.create(recipient=world.worker_b, kind="test", case=case_b,
+                                     subject="李四家楼道堆放杂物", created_at=timezone.now())
+    from warmgrid.attachments.models import Attachment
+
+    photo_b = Attachment.objects.create(
+        case=case_b, kind="report", file="cases/2026/01/b.jpg", content_type="image/jpeg",
+        size=1, width=1, height=1, sha256="0" * 64, created_at=timezone.now())
     return {
         "case_id": [case_b.pk],
+        "attachment_id": [photo_b.pk],
+        "notice_id": [notice_b.pk],
+        "alert_id": [alert_c.pk],
         "resident_id": [world.li_si.pk, world.wang_wu.pk],
         "household_id": [world.household_b.pk, world.household_c.pk],
         "building_id": [world.building_b.pk, world.building_c.pk],
         "area_id": [world.grid_b.pk, world.community2.pk],
         "membership_id": [membership.pk],
+        "worker_id": [world.worker_b.pk, world.street2_admin.pk],
         "field": ["id_number"],
         "path": ["x"],
     }

@@ -45,3 +45,16 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     default_message = _("This conflicts with the current data.")
+
+
+class RateLimited(DomainError):
+    """Too many posts in a short time (warmgrid/accounts/ratelimits.py): answered 429
+    with a Retry-After header of `retry_after` seconds."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = _("Too many requests in a short time; please try again later.")
+
+    def __init__(self, message=None, *, retry_after: int = 60, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after))

@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "warmgrid.audit",
     "warmgrid.cases",
     "warmgrid.notices",
+    "warmgrid.attachments",
+    "warmgrid.assessment",
+    "warmgrid.supervision",
     "warmgrid.api",
     "warmgrid.demo",
     "warmgrid.ops",
@@ -132,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "warmgrid.accounts.context_processors.roles",
+                "warmgrid.notices.context_processors.unread_notices",
             ],
         },
     }
@@ -213,6 +217,30 @@ WARMGRID_NOTICE_CHANNELS = _env_list("WARMGRID_NOTICE_CHANNELS",
                                      "warmgrid.notices.channels.ConsoleChannel")
 EMAIL_BACKEND = os.environ.get("WARMGRID_EMAIL_BACKEND",
                                "django.core.mail.backends.console.EmailBackend")
+# The SMS gateway and WeCom (企业微信) accounts notices use (docs/notices.md).
+WARMGRID_SMS_GATEWAY = os.environ.get("WARMGRID_SMS_GATEWAY",
+                                      "warmgrid.notices.sms.ConsoleSmsGateway")
+WARMGRID_SMS_HTTP_URL = os.environ.get("WARMGRID_SMS_HTTP_URL", "")
+WARMGRID_SMS_HTTP_SECRET = os.environ.get("WARMGRID_SMS_HTTP_SECRET", "")
+WARMGRID_SMS_HTTP_SECRET_HEADER = os.environ.get("WARMGRID_SMS_HTTP_SECRET_HEADER",
+                                                 "X-WarmGrid-Secret")
+WARMGRID_WECOM_BASE_URL = os.environ.get("WARMGRID_WECOM_BASE_URL",
+                                         "https://qyapi.weixin.qq.com")
+WARMGRID_WECOM_ROBOT_KEY = os.environ.get("WARMGRID_WECOM_ROBOT_KEY", "")
+WARMGRID_WECOM_CORP_ID = os.environ.get("WARMGRID_WECOM_CORP_ID", "")
+WARMGRID_WECOM_CORP_SECRET = os.environ.get("WARMGRID_WECOM_CORP_SECRET", "")
+WARMGRID_WECOM_AGENT_ID = os.environ.get("WARMGRID_WECOM_AGENT_ID", "")
+WARMGRID_NOTICE_HTTP_TIMEOUT = float(os.environ.get("WARMGRID_NOTICE_HTTP_TIMEOUT", "5"))
+
+# Limits on public posting and rating (warmgrid/accounts/ratelimits.py, docs/notices.md):
+# fixed windows per rule, "N/unit, N/unit". WARMGRID_RATE_LIMITS=off turns them all off.
+WARMGRID_RATE_LIMITS_ENABLED = os.environ.get("WARMGRID_RATE_LIMITS", "on") != "off"
+WARMGRID_RATE_LIMITS = {
+    "report_case": os.environ.get("WARMGRID_RATE_LIMIT_REPORT_CASE", "10/hour, 30/day"),
+    "report_case_open311": os.environ.get("WARMGRID_RATE_LIMIT_OPEN311", "600/hour"),
+    "rate_case": os.environ.get("WARMGRID_RATE_LIMIT_RATE_CASE", "20/hour"),
+    "join_case": os.environ.get("WARMGRID_RATE_LIMIT_JOIN_CASE", "30/hour"),
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -233,6 +261,11 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Case photos (docs/attachments.md): the largest photo accepted, and files only the app's
+# own user reads; they are served through a scoped view, never by the web server.
+WARMGRID_UPLOAD_MAX_BYTES = int(os.environ.get("WARMGRID_UPLOAD_MAX_BYTES", 8 * 1024 * 1024))
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -312,6 +345,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.watch_deadlines",
         "schedule": crontab(minute="*/10"),
     },
+    "detect-case-clusters": {
+        "task": "supervision.detect_clusters",
+        "schedule": crontab(minute="2-59/10"),
+    },
+    "refresh-case-tallies-hourly": {
+        "task": "supervision.refresh_case_tallies",
+        "schedule": crontab(minute=7),
+    },
+    "refresh-case-tallies-nightly": {
+        "task": "supervision.refresh_case_tallies",
+        "schedule": crontab(hour=1, minute=20),
+        "kwargs": {"full": True},
+    },
     "refresh-grid-tallies-after-midnight": {
         "task": "people.refresh_grid_tallies",
         "schedule": crontab(hour=0, minute=5),
@@ -319,6 +365,11 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain-nightly": {
         "task": "audit.verify_chain",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Beijing time (CELERY_TIMEZONE): the day's notices for people who chose a digest.
+    "send-notice-digests": {
+        "task": "notices.send_digests",
+        "schedule": crontab(hour=8, minute=0),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

@@ -155,6 +155,11 @@ def case_read_q(user) -> Q | None:
         if grant.role == Role.DEPARTMENT_HANDLER and grant.department_id:
             q |= Q(lead_department_id=grant.department_id,
                    area_path__startswith=grant.area_path)
+            # Assisting (协办) and copied (抄送) units read the case too, in their area.
+            from warmgrid.cases.models import CaseUnit
+
+            involved = CaseUnit.objects.filter(department_id=grant.department_id)
+            q |= Q(pk__in=involved.values("case_id"), area_path__startswith=grant.area_path)
     if getattr(user, "is_authenticated", False):
         # A subquery, not a join: a join on followers would repeat a case once per follower.
         from warmgrid.cases.models import CaseFollower
@@ -182,10 +187,34 @@ def may_handle_case(user, *, area_path: str, department_id: int | None) -> bool:
     return may_dispatch_case(user, area_path)
 
 
+def case_departments_of(user, area_path: str) -> set[int]:
+    """The departments whose handler this user is, over this place."""
+    return {g.department_id for g in grants_of(user)
+            if g.role == Role.DEPARTMENT_HANDLER and g.department_id
+            and area_path.startswith(g.area_path)}
+
+
+def may_assist_case(user, *, area_path: str, assisting_department_ids) -> bool:
+    """A handler of an assisting (协办) unit: reads the case and adds notes, nothing more.
+    Copied (抄送) units only read, through case_read_q."""
+    return bool(case_departments_of(user, area_path) & set(assisting_department_ids))
+
+
+def may_manage_duty(user, *, area_path: str, department_id: int | None = None) -> bool:
+    """Who keeps a duty roster (值班表): dispatchers over the place, the grid leader for
+    their grid's team, and a department's own handlers for their department."""
+    if may_dispatch_case(user, area_path):
+        return True
+    if department_id is not None:
+        return department_id in case_departments_of(user, area_path)
+    return any(g.role == Role.GRID_LEADER and area_path.startswith(g.area_path)
+               for g in grants_of(user))
+
+
 def may_report_in(user, area_path: str) -> bool:
-    """Staff report anywhere in their areas; residents through their own household."""
-    return any(area_path.startswith(g.area_path) for g in grants_of(user)
-               if g.role != Role.RESIDENT)
+    """Staff report anywhere in their areas; residents anywhere in their own grid (the
+    lamp by the next building is their neighbourhood too), and at home."""
+    return any(area_path.startswith(g.area_path) for g in grants_of(user))
 
 
 def case_dispatch_paths(user) -> list[str]:

@@ -59,6 +59,9 @@ api.add_router("", places_router)
 api.add_router("", people_router)
 api.add_router("/audit", audit_router)
 api.add_router("", cases_router)
+api.add_router("", "warmgrid.notices.api.router")
+api.add_router("", "warmgrid.attachments.api.router")
+api.add_router("", "warmgrid.assessment.api.router")
 
 # Last: any other path under /api/v1/ is a JSON 404, not Django's HTML page.
 _unknown = Router()

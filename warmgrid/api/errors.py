@@ -44,8 +44,9 @@ class Unauthorized(DomainError):
 # 400 is Django's own limit on what it reads (too many query parameters, too large a body).
 READ_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+# 429: public posting and rating are rate-limited (warmgrid/accounts/ratelimits.py).
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                415: ErrorOut, 422: ErrorOut}
+                415: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
 # --- Input guards ---------------------------------------------------------------------
@@ -136,7 +137,10 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
-        return _error(request, api, exc.status, exc.code, exc.message, exc.fields)
+        response = _error(request, api, exc.status, exc.code, exc.message, exc.fields)
+        if getattr(exc, "retry_after", None):  # RateLimited: 429, when to come back
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):

@@ -53,8 +53,12 @@ def do_record_audit(
     changes: Mapping[str, Any] | None = None,
     reason: str = "",
 ) -> AuditEntry:
-    """Append one entry. Callers pass masked values only; nothing here unmasks."""
-    with transaction.atomic():
+    """Append one entry. Callers pass masked values only; nothing here unmasks.
+
+    The chain lock is held until the caller's transaction ends, so writers that audit
+    should do it last, just before committing. No savepoint: a failure here fails the
+    whole write, which is what an audited write must do anyway."""
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         last = AuditEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)

@@ -13,14 +13,17 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from warmgrid.accounts import ratelimits
 from warmgrid.accounts.models import Department
 from warmgrid.accounts.scopes import (
+    may_assist_case,
     may_dispatch_case,
     may_handle_case,
+    may_manage_duty,
     may_report_in,
     own_household_ids,
 )
@@ -32,13 +35,16 @@ from warmgrid.cases.models import (
     Case,
     CaseEvent,
     CaseFollower,
+    CaseUnit,
     Category,
+    DutyShift,
     IdempotencyRecord,
     Open311Client,
-    RoutingRule,
 )
+from warmgrid.cases.reference import reference
 from warmgrid.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warmgrid.lib import casestates
+from warmgrid.lib.assignment import Candidate, choose_assignee
 from warmgrid.lib.workcalendar import warning_level
 from warmgrid.notices.actions import do_notify
 from warmgrid.people.models import Household
@@ -136,14 +142,19 @@ def _audit(actor, case: Case, action: str, changes: dict, ip_address: str = "") 
     )
 
 
-def route(case: Case, *, now: dt.datetime) -> tuple[Department | None, str]:
-    """The unit a case goes to, and why. Ordered rules first (first match wins), then the
-    category's default unit kind in the nearest enclosing area, else the area's own team."""
+def route_for(category: Category, area_path: str, *, now: dt.datetime
+              ) -> tuple[Department | None, str]:
+    """The unit a case of this category at this place goes to, and why. Ordered rules
+    first (first match wins), then the category's default unit kind in the nearest
+    enclosing area, else the area's own team. Rules and units come from the per-process
+    reference copy, so routing costs intake no query."""
     hour = now.astimezone(SHANGHAI).hour
-    family = {case.category_id, case.category.parent_id} - {None}
-    rules = RoutingRule.objects.filter(is_active=True).select_related("area", "department")
-    for rule in rules.filter(Q(category__isnull=True) | Q(category_id__in=family)):
-        if rule.area_id and not case.area_path.startswith(rule.area.path):
+    family = {category.pk, category.parent_id} - {None}
+    known = reference()
+    for rule in known.routing_rules:
+        if rule.category_id is not None and rule.category_id not in family:
+            continue
+        if rule.area_id and not area_path.startswith(rule.area.path):
             continue
         if rule.from_hour is not None and rule.to_hour is not None:
             inside = (rule.from_hour <= hour < rule.to_hour if rule.from_hour <= rule.to_hour
@@ -151,13 +162,17 @@ def route(case: Case, *, now: dt.datetime) -> tuple[Department | None, str]:
             if not inside:
                 continue
         return rule.department, f"rule:{rule.order}"
-    kind = case.category.unit_kind
+    kind = category.unit_kind
     if kind not in ("grid", "community"):
-        departments = [d for d in Department.objects.filter(kind=kind).select_related("area")
-                       if case.area_path.startswith(d.area.path)]
+        departments = [d for d in known.departments_by_kind.get(kind, ())
+                       if area_path.startswith(d.area.path)]
         if departments:
             return max(departments, key=lambda d: len(d.area.path)), "category_default"
     return None, "area_team"
+
+
+def route(case: Case, *, now: dt.datetime) -> tuple[Department | None, str]:
+    return route_for(case.category, case.area_path, now=now)
 
 
 def _dispatch(case: Case, *, actor, now: dt.datetime, note: str = "") -> None:
@@ -166,6 +181,90 @@ def _dispatch(case: Case, *, actor, now: dt.datetime, note: str = "") -> None:
     case.routing_note = why
     case.first_response_due, case.resolve_due = deadlines.due_times(case.category, now,
                                                                      urgent=case.priority == 1)
+    case.assignee, case.assignment_reason = choose_handler(case, now=now)
+
+
+def _prefixes(area_path: str) -> list[str]:
+    """The area and its ancestors: the path's prefixes."""
+    parts = [p for p in area_path.split("/") if p]
+    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+# Who may be assigned a case, with what each holds and whether they are on duty, in one
+# statement. Raw SQL because every dispatched case runs it: the ORM spelling (subqueries
+# over OuterRef) cost about 2 ms of query compilation a case, ten times its execution.
+# Grants: handlers of the lead unit whose grant covers the place (the rule may_handle_case
+# applies), or else the grid's workers and leader. Shifts: a department's count for its
+# cases, an area team's for the area's own cases, one with neither for everything.
+_HANDLERS_SQL = """
+SELECT u.*, COALESCE(held.total, 0) AS open_load, COALESCE(held.n, 0) AS open_count,
+  EXISTS (
+    SELECT 1 FROM {shift} d LEFT JOIN {area} da ON da.id = d.area_id
+    WHERE d.user_id = u.id AND d.starts_at <= %s AND d.ends_at > %s
+      AND ((d.department_id IS NULL AND d.area_id IS NULL) OR {duty_rule})
+  ) AS on_duty
+FROM {user} u
+LEFT JOIN (
+  SELECT k.assignee_id, SUM(cat.difficulty) AS total, COUNT(*) AS n
+  FROM {case} k LEFT JOIN {category} cat ON cat.id = k.category_id
+  WHERE k.state IN ({held_states}) AND k.assignee_id IN ({eligible})
+  GROUP BY k.assignee_id
+) held ON held.assignee_id = u.id
+WHERE u.is_active = %s AND u.id IN ({eligible})
+ORDER BY u.id
+"""
+_GRANTS_SQL = """
+SELECT r.user_id FROM {grant} r JOIN {area} a ON a.id = r.area_id
+WHERE {grant_rule} AND a.path IN ({prefixes})"""
+
+
+def eligible_handlers(case: Case, *, now: dt.datetime | None = None) -> list:
+    """Who may be assigned the case, each annotated with `on_duty`, `open_load` (the
+    difficulty weights of the cases they hold open) and `open_count`."""
+    from django.contrib.auth import get_user_model
+
+    from warmgrid.accounts.models import Role, RoleAssignment
+    from warmgrid.places.models import Area
+
+    now = now or timezone.now()
+    prefixes = _prefixes(case.area_path)
+    marks = ", ".join(["%s"] * len(prefixes))
+    if case.lead_department_id:
+        grant_rule, grant_params = "r.role = %s AND r.department_id = %s", [
+            Role.DEPARTMENT_HANDLER, case.lead_department_id]
+        duty_rule, duty_params = "d.department_id = %s", [case.lead_department_id]
+    else:
+        grant_rule, grant_params = "r.role IN (%s, %s)", [Role.GRID_WORKER, Role.GRID_LEADER]
+        duty_rule, duty_params = f"(d.department_id IS NULL AND da.path IN ({marks}))", prefixes
+    tables = {"user": get_user_model()._meta.db_table, "case": Case._meta.db_table,
+              "category": Category._meta.db_table, "shift": DutyShift._meta.db_table,
+              "area": Area._meta.db_table, "grant": RoleAssignment._meta.db_table}
+    eligible = _GRANTS_SQL.format(grant_rule=grant_rule, prefixes=marks, **tables)
+    eligible_params = [*grant_params, *prefixes]
+    states = sorted(casestates.LOAD_STATES)
+    sql = _HANDLERS_SQL.format(duty_rule=duty_rule, eligible=eligible,
+                               held_states=", ".join(["%s"] * len(states)), **tables)
+    params = [now, now, *duty_params, *states, *eligible_params, True, *eligible_params]
+    people = list(get_user_model().objects.raw(sql, params))
+    for person in people:
+        # Raw columns come back as the backend gives them (SQLite sums decimals as floats).
+        person.on_duty = bool(person.on_duty)
+        person.open_load = Decimal(str(person.open_load)).quantize(Decimal("0.01"))
+        person.open_count = int(person.open_count)
+    return people
+
+
+def choose_handler(case: Case, *, now: dt.datetime) -> tuple:
+    """The person a dispatched case goes to, and why (warmgrid.lib.assignment): on duty,
+    lowest open load weighted by difficulty."""
+    people = eligible_handlers(case, now=now)
+    if not people:
+        return None, {}
+    candidates = [Candidate(user_id=u.pk, on_duty=u.on_duty, load=u.open_load,
+                            open_cases=u.open_count) for u in people]
+    choice = choose_assignee(candidates)
+    chosen = next(u for u in people if u.pk == choice.user_id)
+    return chosen, choice.as_data()
 
 
 def body_digest(payload: dict) -> str:
@@ -192,6 +291,11 @@ def do_report_case(*, actor, data: CaseInput, channel: str, ip_address: str = ""
                    client=None, now: dt.datetime | None = None) -> Case:
     """Take in an event from any channel: place it, classify it, spot urgent risks, and
     dispatch it when the category is sure; otherwise queue it for a person (triage)."""
+    # Public posting is limited: residents per account, Open311 per key; staff never.
+    if actor is None and client is not None:
+        ratelimits.check_rate(ratelimits.REPORT_CASE_OPEN311, f"open311:{client.pk}")
+    else:
+        ratelimits.check_public_post(ratelimits.REPORT_CASE, actor)
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     description = " ".join((data.description or "").split())
@@ -232,10 +336,8 @@ def do_report_case(*, actor, data: CaseInput, channel: str, ip_address: str = ""
                data={"channel": channel, "suggested": getattr(suggestion.category, "code", None),
                      "confidence": suggestion.confidence,
                      "urgent": [r["code"] for r in suggestion.urgent_reasons],
-                     "routing": case.routing_note})
-        _audit(actor or (f"open311:{client.name}" if client else None), case,
-               AuditEntry.Action.CREATE, {"channel": channel, "state": case.state,
-                "category": getattr(category, "code", None)}, ip_address)
+                     "routing": case.routing_note,
+                     "assigned": case.assignment_reason or None})
         if case.state == Case.State.DISPATCHED:
             _tell_dispatched(case)
         if idempotency_key and payload is not None:
@@ -249,12 +351,19 @@ def do_report_case(*, actor, data: CaseInput, channel: str, ip_address: str = ""
                 # The same key raced us from another request: theirs stands, ours goes.
                 raise Conflict(_("This request is already being processed."),
                                code="idempotency_in_progress") from None
+        # Last: the audit chain's lock is held from here to the commit, so every report
+        # in the district waits on it only as long as it must.
+        _audit(actor or (f"open311:{client.name}" if client else None), case,
+               AuditEntry.Action.CREATE, {"channel": channel, "state": case.state,
+                "category": getattr(category, "code", None)}, ip_address)
     return case
 
 
 def _move(case: Case, *, actor, action: str, updates: dict | None = None, note: str = "",
-          data: dict | None = None, ip_address: str = "", now=None) -> Case:
-    """One whitelisted transition, applied only if nobody moved the case first."""
+          data: dict | None = None, ip_address: str = "", now=None,
+          expect: dict | None = None) -> Case:
+    """One whitelisted transition, applied only if nobody moved the case first (nor
+    changed the fields in `expect`, for moves that keep the state)."""
     now = now or timezone.now()
     try:
         to_state = casestates.next_state(case.state, action)
@@ -266,7 +375,8 @@ def _move(case: Case, *, actor, action: str, updates: dict | None = None, note: 
             code="transition_refused") from None
     values = {"state": to_state, "updated_at": now, **(updates or {})}
     with transaction.atomic():
-        moved = Case.objects.filter(pk=case.pk, state=case.state).update(**values)
+        moved = (Case.objects.filter(pk=case.pk, state=case.state, **(expect or {}))
+                 .update(**values))
         if moved == 0:
             raise Conflict(_("Someone else changed this case a moment ago; reload it."),
                            code="stale_case")
@@ -299,9 +409,11 @@ def do_triage_dispatch(*, actor, case: Case, category: Category, ip_address: str
             updates={"category": category, "lead_department": case.lead_department,
                      "routing_note": case.routing_note,
                      "first_response_due": case.first_response_due,
-                     "resolve_due": case.resolve_due},
+                     "resolve_due": case.resolve_due, "assignee": case.assignee,
+                     "assignment_reason": case.assignment_reason},
             data={"category": category.code, "corrected": corrected,
-                  "suggested": getattr(case.suggested_category, "code", None)})
+                  "suggested": getattr(case.suggested_category, "code", None),
+                  "assigned": case.assignment_reason or None})
         _tell_dispatched(moved)
     return moved
 
@@ -313,11 +425,15 @@ def _check_handler(actor, case: Case) -> None:
 
 
 def do_accept_case(*, actor, case: Case, ip_address: str = "", now=None) -> Case:
-    """Claim a dispatched case. Of two handlers claiming at once exactly one wins."""
+    """Take on a dispatched case: normally its assignee does; a colleague of the unit may
+    claim it instead (the history says from whom). Of two at once exactly one wins."""
     _check_handler(actor, case)
     now = now or timezone.now()
+    claimed_from = (case.assignee_id if case.assignee_id not in (None, getattr(actor, "pk", None))
+                    else None)
     return _move(case, actor=actor, action="accept", now=now, ip_address=ip_address,
-                 updates={"assignee": actor, "responded_at": case.responded_at or now})
+                 updates={"assignee": actor, "responded_at": case.responded_at or now},
+                 data={"claimed_from": claimed_from} if claimed_from else None)
 
 
 def do_return_case(*, actor, case: Case, reason: str, ip_address: str = "") -> Case:
@@ -341,7 +457,12 @@ def do_resume_case(*, actor, case: Case, note: str = "", ip_address: str = "") -
 
 
 def do_add_note(*, actor, case: Case, note: str) -> CaseEvent:
-    _check_handler(actor, case)
+    """A note on the case's progress: by its handlers, or by an assisting (协办) unit."""
+    handles = may_handle_case(actor, area_path=case.area_path,
+                              department_id=case.lead_department_id)
+    if not handles and not may_assist_case(actor, area_path=case.area_path,
+                                           assisting_department_ids=assisting_units(case)):
+        raise Forbidden(_("This case is not yours to handle."))
     if not note.strip():
         raise ValidationFailed(fields={"note": [str(_("Write the note."))]})
     with transaction.atomic():
@@ -402,6 +523,7 @@ def do_rate_case(*, actor, case: Case, rating: int, comment: str = "", ip_addres
         raise Conflict(_("A case can be rated once it is closed."), code="not_closed")
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise ValidationFailed(fields={"rating": [str(_("Rate from 1 to 5."))]})
+    ratelimits.check_public_post(ratelimits.RATE_CASE, actor)
     now = now or timezone.now()
     with transaction.atomic():
         Case.objects.filter(pk=case.pk).update(rating=rating, rating_comment=comment[:500])
@@ -425,6 +547,7 @@ def do_join_case(*, actor, case: Case, ip_address: str = "", now=None) -> Case:
     if not case.is_open:
         raise Conflict(_("This case is already closed; report it again if it came back."),
                        code="not_open")
+    ratelimits.check_public_post(ratelimits.JOIN_CASE, actor)
     now = now or timezone.now()
     with transaction.atomic():
         _follow, created = CaseFollower.objects.get_or_create(
@@ -495,9 +618,7 @@ def _area_team(area_path: str, roles) -> list:
     from warmgrid.accounts.models import RoleAssignment
 
     # The area and its ancestors are the path's prefixes: one indexed lookup.
-    parts = [p for p in area_path.split("/") if p]
-    prefixes = ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
-    grants = (RoleAssignment.objects.filter(role__in=roles, area__path__in=prefixes,
+    grants = (RoleAssignment.objects.filter(role__in=roles, area__path__in=_prefixes(area_path),
                                             user__is_active=True).select_related("user"))
     return [g.user for g in grants]
 
@@ -514,9 +635,17 @@ def _handlers_of(case: Case) -> list:
 def _tell_dispatched(case: Case) -> None:
     from warmgrid.accounts.models import Role
 
-    do_notify(recipients=_handlers_of(case), kind="case_dispatched", case=case,
-              url=f"/cases/{case.pk}/", subject=_("New case #%(id)s: %(category)s"),
-              params={"id": case.pk, "category": case.category.name if case.category else ""})
+    category = case.category.name if case.category else ""
+    if case.assignee_id:
+        # The person chosen is told; the rest of the unit sees it in the unit's queue.
+        do_notify(recipients=[case.assignee], kind="case_assigned", case=case,
+                  url=f"/cases/{case.pk}/",
+                  subject=_("Case #%(id)s is assigned to you: %(category)s"),
+                  params={"id": case.pk, "category": category})
+    else:
+        do_notify(recipients=_handlers_of(case), kind="case_dispatched", case=case,
+                  url=f"/cases/{case.pk}/", subject=_("New case #%(id)s: %(category)s"),
+                  params={"id": case.pk, "category": category})
     if case.priority == 1:
         leaders = _area_team(case.area_path, [Role.GRID_LEADER, Role.COMMUNITY_STAFF])
         do_notify(recipients=leaders, kind="case_urgent", case=case, url=f"/cases/{case.pk}/",
@@ -664,6 +793,241 @@ def do_decide_extension(*, actor, case: Case, approve: bool, note: str = "",
         _audit(actor, case, AuditEntry.Action.UPDATE,
                {"extension": "approved" if approve else "refused", "days": days}, ip_address)
     return case
+
+
+# --- dispatch: assisting and copied units, transfer, manual escalation, duty roster ------
+
+def assisting_units(case: Case) -> list[int]:
+    """The departments assisting (协办) on the case."""
+    return list(CaseUnit.objects.filter(case=case, role=CaseUnit.Role.ASSIST)
+                .values_list("department_id", flat=True))
+
+
+def _serves(department: Department, area_path: str) -> bool:
+    """A unit serves a place inside its jurisdiction; elsewhere it could not see the case."""
+    return area_path.startswith(department.area.path)
+
+
+def do_transfer_case(*, actor, case: Case, department: Department | None, reason: str,
+                     ip_address: str = "", now=None) -> Case:
+    """转办: the unit handling the case (or a dispatcher) passes it to another unit, with
+    a reason; `department=None` gives it to the grid's own team. Counted as a misroute,
+    like a return. The assignee is cleared and the new unit told: it claims the case from
+    its queue. The deadlines keep running from the report: a transfer does not reset the
+    clock, so passing a case on never buys time."""
+    _check_handler(actor, case)
+    errors = {}
+    if len(reason.strip()) < 4:
+        errors["reason"] = [str(_("Say why another unit should handle it."))]
+    new_id = getattr(department, "pk", None)
+    if new_id == case.lead_department_id:
+        errors["department"] = [str(_("Choose a unit other than the one handling it now."))]
+    elif department is not None and not _serves(department, case.area_path):
+        errors["department"] = [str(_("This unit does not serve the place of the case."))]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    old_id = case.lead_department_id
+    with transaction.atomic():
+        moved = _move(case, actor=actor, action="transfer", note=reason.strip(), now=now,
+                      ip_address=ip_address, expect={"lead_department_id": old_id},
+                      updates={"lead_department": department, "assignee": None,
+                               "assignment_reason": {}, "routing_note": "transfer"},
+                      data={"misroute": True, "from_unit": old_id, "to_unit": new_id})
+        if new_id is not None:
+            # The new lead is no longer an assisting or copied unit of its own case.
+            CaseUnit.objects.filter(case=moved, department_id=new_id).delete()
+        do_notify(recipients=_handlers_of(moved), kind="case_transferred", case=moved,
+                  url=f"/cases/{moved.pk}/",
+                  subject=_("Case #%(id)s is transferred to your unit."),
+                  params={"id": moved.pk})
+    return moved
+
+
+def do_set_case_units(*, actor, case: Case, assist: list[Department] = (),
+                      copy: list[Department] = (), ip_address: str = "",
+                      now=None) -> list[CaseUnit]:
+    """A dispatcher names the units that assist (协办) and those copied (抄送); the lists
+    replace the case's current ones. Newly named units are told."""
+    if not may_dispatch_case(actor, case.area_path):
+        raise Forbidden(_("Your role does not choose a case's units here."))
+    if not case.is_open:
+        raise Conflict(_("This case is already closed."), code="not_open")
+    assist_ids = {d.pk: d for d in assist}
+    copy_ids = {d.pk: d for d in copy}
+    errors: dict[str, list[str]] = {}
+    for field, chosen in (("assist", assist_ids), ("copy", copy_ids)):
+        for department in chosen.values():
+            if department.pk == case.lead_department_id:
+                errors.setdefault(field, []).append(str(_(
+                    "%(unit)s already leads this case.") % {"unit": department.name}))
+            elif not _serves(department, case.area_path):
+                errors.setdefault(field, []).append(str(_(
+                    "%(unit)s does not serve the place of the case.")
+                    % {"unit": department.name}))
+    for department_id in assist_ids.keys() & copy_ids.keys():
+        errors.setdefault("copy", []).append(str(_(
+            "%(unit)s cannot both assist and be copied.") % {"unit": copy_ids[department_id].name}))
+    if errors:
+        raise ValidationFailed(fields=errors)
+    now = now or timezone.now()
+    wanted = {pk: CaseUnit.Role.ASSIST for pk in assist_ids} | {
+        pk: CaseUnit.Role.COPY for pk in copy_ids}
+    with transaction.atomic():
+        current = {u.department_id: u for u in CaseUnit.objects.select_for_update()
+                   .filter(case=case)}
+        gone = [pk for pk in current if pk not in wanted]
+        CaseUnit.objects.filter(case=case, department_id__in=gone).delete()
+        told: dict[str, list[int]] = {CaseUnit.Role.ASSIST: [], CaseUnit.Role.COPY: []}
+        for pk, role in wanted.items():
+            unit = current.get(pk)
+            if unit is None:
+                CaseUnit.objects.create(case=case, department_id=pk, role=role,
+                                        added_by=actor if getattr(actor, "pk", None) else None,
+                                        added_at=now)
+            elif unit.role != role:
+                unit.role = role
+                unit.save(update_fields=["role"])
+            else:
+                continue
+            told[role].append(pk)
+        data = {"assist": sorted(assist_ids), "copy": sorted(copy_ids), "removed": sorted(gone)}
+        _event(case, actor=actor, action="units", from_state=case.state, to_state=case.state,
+               at=now, data=data)
+        _audit(actor, case, AuditEntry.Action.UPDATE, {"units": data}, ip_address)
+        from django.contrib.auth import get_user_model
+
+        people = get_user_model().objects.filter(is_active=True)
+        subjects = {CaseUnit.Role.ASSIST: _("Your unit is asked to assist (协办) on case "
+                                            "#%(id)s."),
+                    CaseUnit.Role.COPY: _("Case #%(id)s is copied (抄送) to your unit.")}
+        for role, ids in told.items():
+            if ids:
+                do_notify(recipients=people.filter(departments__in=ids).distinct(),
+                          kind=f"case_{role}", case=case, url=f"/cases/{case.pk}/",
+                          subject=subjects[role], params={"id": case.pk})
+    return list(CaseUnit.objects.filter(case=case).select_related("department"))
+
+
+# Only a case being handled is escalated: later, it has nobody left to press.
+ESCALATABLE = (casestates.DISPATCHED, casestates.IN_PROGRESS, casestates.WAITING)
+TOP_LEVEL = 4
+
+
+def do_escalate_case(*, actor, case: Case, reason: str, ip_address: str = "",
+                     now=None) -> Case:
+    """A handler asks the level above to coordinate (grid leader → community → street →
+    district): one step up the same ladder the deadline watch climbs, so the watch does
+    not tell that level again."""
+    _check_handler(actor, case)
+    if case.state not in ESCALATABLE:
+        raise Conflict(_("Only a case being handled can be escalated."), code="not_open")
+    if len(reason.strip()) < 4:
+        raise ValidationFailed(fields={"reason": [str(_(
+            "Say what you need the level above to do."))]})
+    level = case.escalation_level + 1
+    if level > TOP_LEVEL:
+        raise Conflict(_("This case is already escalated to the district."),
+                       code="top_of_ladder")
+    now = now or timezone.now()
+    with transaction.atomic():
+        updated = Case.objects.filter(pk=case.pk, state=case.state,
+                                      escalation_level=case.escalation_level).update(
+            escalation_level=level, updated_at=now)
+        if not updated:
+            raise Conflict(_("Someone else changed this case a moment ago; reload it."),
+                           code="stale_case")
+        case.escalation_level = level
+        _event(case, actor=actor, action="escalate", from_state=case.state,
+               to_state=case.state, note=reason.strip(), at=now,
+               data={"level": level, "manual": True})
+        _audit(actor, case, AuditEntry.Action.UPDATE, {"escalate": level, "manual": True},
+               ip_address)
+        do_notify(recipients=_area_team(case.area_path, _ladder_roles(level)),
+                  kind="case_escalated", case=case, url=f"/cases/{case.pk}/",
+                  subject=_("Case #%(id)s: its handler asks you to coordinate."),
+                  params={"id": case.pk})
+    return case
+
+
+MAX_SHIFT = dt.timedelta(hours=72)
+MAX_REPEAT_WEEKS = 12
+
+
+def duty_team(*, department: Department | None = None, area: Area | None = None) -> list:
+    """The people a unit's roster may list: its handlers, or a grid's workers and leader."""
+    from warmgrid.accounts.models import Role, RoleAssignment
+
+    if department is not None:
+        grants = RoleAssignment.objects.filter(role=Role.DEPARTMENT_HANDLER,
+                                               department=department, user__is_active=True)
+    else:
+        grants = RoleAssignment.objects.filter(role__in=[Role.GRID_WORKER, Role.GRID_LEADER],
+                                               area__path__in=_prefixes(area.path),
+                                               user__is_active=True)
+    people = {g.user_id: g.user for g in grants.select_related("user")}
+    return sorted(people.values(), key=lambda u: (str(u), u.pk))
+
+
+def do_add_duty_shifts(*, actor, user, department: Department | None = None,
+                       area: Area | None = None, starts_at: dt.datetime | None,
+                       ends_at: dt.datetime | None, weeks: int = 1, note: str = "",
+                       ip_address: str = "") -> list[DutyShift]:
+    """Put a person on a unit's duty roster (值班表), once or on the same weekday and hours
+    for several weeks."""
+    if (department is None) == (area is None):
+        raise ValidationFailed(fields={"unit": [str(_("Choose one unit."))]})
+    if area is not None and area.level != Area.Level.GRID:
+        raise ValidationFailed(fields={"unit": [str(_("Area teams keep rosters per grid."))]})
+    place = department.area.path if department is not None else area.path
+    if not may_manage_duty(actor, area_path=place, department_id=getattr(department, "pk",
+                                                                         None)):
+        raise Forbidden(_("Your role does not keep this unit's roster."))
+    errors: dict[str, list[str]] = {}
+    if user is None or all(p.pk != user.pk for p in duty_team(department=department,
+                                                              area=area)):
+        errors["user"] = [str(_("Choose a person of this unit."))]
+    if starts_at is None or ends_at is None or ends_at <= starts_at:
+        errors["ends_at"] = [str(_("The shift must end after it starts."))]
+    elif ends_at - starts_at > MAX_SHIFT:
+        errors["ends_at"] = [str(_("A shift lasts at most 72 hours."))]
+    if not isinstance(weeks, int) or not 1 <= weeks <= MAX_REPEAT_WEEKS:
+        errors["weeks"] = [str(_("Repeat for 1 to 12 weeks."))]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    week = dt.timedelta(days=7)
+    spans = [(starts_at + week * i, ends_at + week * i) for i in range(weeks)]
+    with transaction.atomic():
+        overlapping = DutyShift.objects.filter(
+            user=user, department=department, area=area, starts_at__lt=spans[-1][1],
+            ends_at__gt=spans[0][0]).values_list("starts_at", "ends_at")
+        if any(s < end and e > start for s, e in overlapping for start, end in spans):
+            raise ValidationFailed(fields={"starts_at": [str(_(
+                "This person is already on this roster then."))]})
+        shifts = DutyShift.objects.bulk_create([
+            DutyShift(user=user, department=department, area=area, starts_at=start,
+                      ends_at=end, note=note.strip()[:100],
+                      created_by=actor if getattr(actor, "pk", None) else None)
+            for start, end in spans])
+        do_record_audit(action=AuditEntry.Action.CREATE, actor=actor, ip_address=ip_address,
+                        object_type="duty_shift", object_id=shifts[0].pk or "",
+                        object_repr=f"{user} {starts_at:%Y-%m-%d %H:%M}", area_path=place,
+                        changes={"user": user.pk, "department": getattr(department, "pk", None),
+                                 "area": getattr(area, "pk", None), "weeks": weeks,
+                                 "starts_at": starts_at.isoformat(),
+                                 "ends_at": ends_at.isoformat()})
+    return shifts
+
+
+def do_remove_duty_shift(*, actor, shift: DutyShift, ip_address: str = "") -> None:
+    place = shift.department.area.path if shift.department_id else shift.area.path
+    if not may_manage_duty(actor, area_path=place, department_id=shift.department_id):
+        raise Forbidden(_("Your role does not keep this unit's roster."))
+    with transaction.atomic():
+        do_record_audit(action=AuditEntry.Action.DELETE, actor=actor, ip_address=ip_address,
+                        object_type="duty_shift", object_id=shift.pk,
+                        object_repr=f"{shift.user} {shift.starts_at:%Y-%m-%d %H:%M}",
+                        area_path=place, changes={"user": shift.user_id})
+        shift.delete()
 
 
 # --- Open311 clients ---------------------------------------------------------------------

@@ -17,17 +17,21 @@ from warmgrid.cases.schemas import (
     CaseIn,
     CaseOut,
     CasePage,
+    CaseUnitOut,
     CategoryOut,
     DispatchIn,
     MergeIn,
     NoteIn,
+    QueuePage,
     RatingIn,
     ReasonIn,
     ResolveIn,
     SimilarOut,
     SplitIn,
+    TransferIn,
+    UnitsIn,
 )
-from warmgrid.errors import ValidationFailed
+from warmgrid.errors import NotFound, ValidationFailed
 from warmgrid.lib import casestates
 from warmgrid.people.queries import access_household_for_user
 from warmgrid.places.queries import access_area_for_user, access_building_for_user
@@ -250,3 +254,60 @@ def split_case(request, case_id: Id, data: SplitIn):
     return Status(201, _out(actions.do_split_case(
         actor=request.user, case=case, description=data.description, category=category,
         ip_address=client_ip(request))))
+
+
+# --- dispatch: transfer (转办), assisting and copied units, escalation, unit queues ---
+
+@router.post("/cases/{case_id}/transfer", operation_id="transferCase",
+             summary="Transfer to another unit (转办), with a reason; counted as a misroute",
+             response={200: CaseOut, **WRITE_ERRORS})
+def transfer_case(request, case_id: Id, data: TransferIn):
+    case = queries.access_case_for_user(request.user, case_id)
+    department = (queries.departments_by_ids([data.department_id])[0]
+                  if data.department_id is not None else None)
+    return _out(actions.do_transfer_case(actor=request.user, case=case, department=department,
+                                         reason=data.reason, ip_address=client_ip(request)))
+
+
+@router.get("/cases/{case_id}/units", operation_id="getCaseUnits",
+            summary="The case's assisting (协办) and copied (抄送) units",
+            response={200: list[CaseUnitOut], **READ_ERRORS})
+def case_units(request, case_id: Id):
+    return queries.units_of_case(queries.access_case_for_user(request.user, case_id))
+
+
+@router.post("/cases/{case_id}/units", operation_id="setCaseUnits",
+             summary="Name the assisting and copied units (replaces the lists)",
+             response={200: list[CaseUnitOut], **WRITE_ERRORS})
+def set_case_units(request, case_id: Id, data: UnitsIn):
+    case = queries.access_case_for_user(request.user, case_id)
+    return actions.do_set_case_units(
+        actor=request.user, case=case, assist=queries.departments_by_ids(data.assisting),
+        copy=queries.departments_by_ids(data.copied), ip_address=client_ip(request))
+
+
+@router.post("/cases/{case_id}/escalate", operation_id="escalateCase",
+             summary="Ask the level above to coordinate (one step up the ladder)",
+             response={200: CaseOut, **WRITE_ERRORS})
+def escalate_case(request, case_id: Id, data: ReasonIn):
+    case = queries.access_case_for_user(request.user, case_id)
+    return _out(actions.do_escalate_case(actor=request.user, case=case, reason=data.reason,
+                                         ip_address=client_ip(request)))
+
+
+@router.get("/case-queue", operation_id="listUnitQueue",
+            summary="Open cases of your units (lead, assisting, copied), unassigned first",
+            response={200: QueuePage, **LIST_ERRORS})
+def unit_queue(request, page: PageQuery, department: Id | None = None,
+               area: Id | None = None):
+    """All your units, or one: `department=<id>` or `area=<id>` (404 if it is not yours)."""
+    units = queries.queue_units_for(request.user)
+    if department is not None or area is not None:
+        kind, pk = ("department", department) if department is not None else ("area", area)
+        units = [u for u in units if u.kind == kind and u.pk == pk]
+        if not units:
+            raise NotFound(_("You work in no such unit."))
+    items, count = page_of(queries.queue_for(request.user, units), page)
+    roles = queries.queue_roles(items, units)
+    return {"items": [{"case": _out(c), "role": roles.get(c.pk, "lead")} for c in items],
+            "count": count}

@@ -15,6 +15,7 @@ from functools import cache
 from django.conf import settings
 
 from warmgrid.cases.models import Case, Category
+from warmgrid.cases.reference import reference
 
 # The classifier pulls in scikit-learn: imported on first use, not at start-up.
 
@@ -70,7 +71,7 @@ def suggest_category(text: str) -> Suggestion:
     reasons = [{"code": r.code, "label": r.label_zh, "label_en": r.label_en,
                 "matched": r.matched} for r in urgency.urgent_reasons(text)]
     prediction = _model().predict([text])[0]
-    category = Category.objects.filter(code=prediction.category, is_active=True).first()
+    category = reference().categories_by_code.get(prediction.category)
     return Suggestion(
         category=category, confidence=round(float(prediction.confidence), 4),
         sure=category is not None and prediction.confidence >= classifier.TRIAGE_THRESHOLD,

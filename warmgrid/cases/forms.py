@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from warmgrid.attachments.forms import PhotosField
 from warmgrid.cases.models import Case, Category
 
 SUGGEST = ""  # the category choice that lets the classifier decide
@@ -33,6 +34,10 @@ def category_choices(categories) -> list[tuple[str, str]]:
     return [(c.code, category_label(c)) for c in categories]
 
 
+def _text_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
 class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("What happened?"), max_length=2000, required=False,
@@ -47,8 +52,15 @@ class ReportForm(forms.Form):
         label=_("Exact spot"), max_length=200, required=False,
         help_text=_("Optional, for example: the east gate, the bike shed behind unit 2."),
     )
+    # A point on the map, set by "use my location" or a tap on the map (report_map.js);
+    # the action finds the building nearest to it.
+    latitude = forms.DecimalField(label=_("Latitude"), required=False, min_value=-90,
+                                  max_value=90, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(label=_("Longitude"), required=False, min_value=-180,
+                                   max_value=180, widget=forms.HiddenInput)
     anonymous = forms.BooleanField(label=_("Do not show my name to the public"),
                                    required=False)
+    photos = PhotosField()
     # A fresh key every time the form is drawn: a double-submitted form makes one case.
     idempotency_key = forms.CharField(max_length=128, required=False,
                                       widget=forms.HiddenInput)
@@ -107,6 +119,8 @@ class ReportForm(forms.Form):
             "household_id": household.pk if household else None,
             "building_id": building.pk if building else None,
             "address": data.get("address") or "",
+            "latitude": _text_or_none(data.get("latitude")),
+            "longitude": _text_or_none(data.get("longitude")),
             "anonymous": bool(data.get("anonymous")),
             "channel": data.get("channel") or None,
             "external_id": (data.get("external_id") or "").strip(),
@@ -147,11 +161,18 @@ class NoteForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class NoteWithPhotosForm(NoteForm):
+    """A handling note may bring photos (attachments.actions checks them)."""
+
+    photos = PhotosField()
+
+
 class ResolveForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
                                 choices=[("", _("Choose the outcome")), *Case.Outcome.choices])
     result = forms.CharField(label=_("What was done"), max_length=2000, required=False,
                              widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField()
 
 
 class RatingForm(forms.Form):
@@ -162,3 +183,72 @@ class RatingForm(forms.Form):
         widget=forms.RadioSelect)
     comment = forms.CharField(label=_("Comment"), max_length=500, required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# ---- dispatch: transfer, units, escalation, duty roster ----------------------------------
+
+TEAM = "team"  # the transfer choice that gives the case to the grid's own team
+
+
+class TransferForm(forms.Form):
+    department = forms.ChoiceField(label=_("To which unit"), required=False)
+    reason = forms.CharField(label=_("Why it belongs there"), max_length=2000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, departments, current_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.departments = {str(d.pk): d for d in departments if d.pk != current_id}
+        choices = [("", _("Choose a unit"))]
+        if current_id is not None:
+            choices.append((TEAM, _("The grid's own team")))
+        choices += [(pk, d.name) for pk, d in self.departments.items()]
+        self.fields["department"].choices = choices
+
+    def clean_department(self):
+        value = self.cleaned_data.get("department") or ""
+        if not value:
+            raise forms.ValidationError(_("Choose the unit to transfer it to."))
+        return value
+
+    def chosen_department(self):
+        """The unit chosen; None for the grid's own team."""
+        return self.departments.get(self.cleaned_data.get("department") or "")
+
+
+class UnitsForm(forms.Form):
+    assist = forms.MultipleChoiceField(label=_("Assisting units (协办)"), required=False,
+                                       widget=forms.CheckboxSelectMultiple)
+    copy = forms.MultipleChoiceField(label=_("Copied units (抄送)"), required=False,
+                                     widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.departments = {str(d.pk): d for d in departments}
+        choices = [(pk, d.name) for pk, d in self.departments.items()]
+        self.fields["assist"].choices = choices
+        self.fields["copy"].choices = choices
+
+    def chosen(self, field: str) -> list:
+        return [self.departments[pk] for pk in self.cleaned_data.get(field) or []]
+
+
+class DutyShiftForm(forms.Form):
+    user = forms.ChoiceField(label=_("Person"), required=False)
+    starts_at = forms.DateTimeField(
+        label=_("Shift starts"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    ends_at = forms.DateTimeField(
+        label=_("Shift ends"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    weeks = forms.IntegerField(label=_("Repeat on the same weekday for how many weeks"),
+                               min_value=1, max_value=12, initial=1, required=False)
+    note = forms.CharField(label=_("Note"), max_length=100, required=False)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = {str(p.pk): p for p in people}
+        self.fields["user"].choices = [("", _("Choose a person")),
+                                       *((pk, str(p)) for pk, p in self.people.items())]
+
+    def chosen_user(self):
+        return self.people.get(self.cleaned_data.get("user") or "")

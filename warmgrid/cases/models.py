@@ -113,6 +113,9 @@ class Case(models.Model):
                                  null=True, blank=True, related_name="assigned_cases",
                                  verbose_name=_("handled by"))
     routing_note = models.CharField(_("why it went there"), max_length=200, blank=True)
+    # Why the assignee was chosen (warmgrid.lib.assignment), as data so that each reader
+    # sees it in their own language: {"user": id, "on_duty": …, "load": "3.5", …}.
+    assignment_reason = models.JSONField(_("why this person"), default=dict, blank=True)
 
     # Early warning, kept up to date by the deadline watch (cases.watch_deadlines):
     # "", "yellow" (75 % of the working-time budget used) or "red" (overdue), and how far
@@ -148,6 +151,18 @@ class Case(models.Model):
             models.Index(fields=["lead_department", "state"], name="case_department_state"),
             models.Index(fields=["reporter", "created_at"], name="case_reporter"),
             models.Index(fields=["created_at"], name="case_created"),
+            # The supervision board reads only open cases: warning first so the overdue
+            # list stops at its twentieth row; the rest make per-grid counts index-only.
+            # Sorted, because a frozenset's order changes between runs.
+            models.Index(fields=["warning", "resolve_due", "area_path", "grid", "state"],
+                         name="case_open_board",
+                         condition=models.Q(state__in=sorted(casestates.OPEN_STATES)),
+                         opclasses=["varchar_pattern_ops", "timestamptz_ops",
+                                    "varchar_pattern_ops", "int8_ops", "varchar_pattern_ops"]),
+            # Each handler's open load, summed at every assignment: without it the sum
+            # reads every case the unit's people ever held.
+            models.Index(fields=["assignee", "category"], name="case_open_load",
+                         condition=models.Q(state__in=sorted(casestates.LOAD_STATES))),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(rating__isnull=True)
@@ -235,7 +250,7 @@ class RoutingRule(models.Model):
     from_hour = models.PositiveSmallIntegerField(_("from hour"), null=True, blank=True)
     to_hour = models.PositiveSmallIntegerField(_("to hour"), null=True, blank=True)
     department = models.ForeignKey("accounts.Department", on_delete=models.CASCADE,
-                                   related_name="routing_rules", verbose_name=_("unit"))
+                                   related_name="routing_rules", verbose_name=_("handling unit"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_active = models.BooleanField(_("in use"), default=True)
 
@@ -264,3 +279,68 @@ class CaseFollower(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} follows {self.case_id}"
+
+
+class CaseUnit(models.Model):
+    """A unit besides the lead (主责) on a case: assisting (协办) units may read it and add
+    notes; copied (抄送) units may only read it."""
+
+    class Role(models.TextChoices):
+        ASSIST = "assist", _("Assisting (协办)")
+        COPY = "copy", _("Copied (抄送)")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="units")
+    department = models.ForeignKey("accounts.Department", on_delete=models.CASCADE,
+                                   related_name="case_roles", verbose_name=_("handling unit"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("case unit")
+        verbose_name_plural = _("case units")
+        constraints = [models.UniqueConstraint(fields=["case", "department"],
+                                               name="one_role_per_unit_and_case")]
+        # A unit's queue and its read scope: the cases it assists or is copied on.
+        indexes = [models.Index(fields=["department", "role"], name="case_unit_department")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.role} {self.department_id}"
+
+
+class DutyShift(models.Model):
+    """One person on duty (值班) for a span of time: for a department, for an area's own
+    team, or (both empty) for every unit they work in. Assignment prefers people on duty."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="duty_shifts", verbose_name=_("person"))
+    department = models.ForeignKey("accounts.Department", on_delete=models.CASCADE,
+                                   null=True, blank=True, related_name="duty_shifts",
+                                   verbose_name=_("handling unit"))
+    area = models.ForeignKey("places.Area", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="duty_shifts", verbose_name=_("area team"))
+    starts_at = models.DateTimeField(_("shift starts"))
+    ends_at = models.DateTimeField(_("shift ends"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("duty shift")
+        verbose_name_plural = _("duty shifts")
+        ordering = ["starts_at", "id"]
+        indexes = [
+            # "Which of these people are on duty at t": user IN (…) AND starts_at <= t.
+            models.Index(fields=["user", "starts_at", "ends_at"], name="duty_user_time"),
+            # The roster page: shifts of a unit from a day on.
+            models.Index(fields=["department", "starts_at"], name="duty_department_time"),
+            models.Index(fields=["area", "starts_at"], name="duty_area_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="duty_ends_after_it_starts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"

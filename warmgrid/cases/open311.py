@@ -470,11 +470,14 @@ def open311_view(*methods: str):
                 except Open311Error as error:
                     return _error_response(fmt, error)
                 except DomainError as error:
-                    status = error.status if error.status in (403, 404) else 400
+                    status = error.status if error.status in (403, 404, 429) else 400
                     described = [f"{'lat' if name == 'latitude' else name}: {text}"
                                  for name, texts in error.fields.items()
                                  for text in texts] or [str(error.message)]
-                    return _error_response(fmt, Open311Error(status, *described))
+                    retry_after = getattr(error, "retry_after", None)  # RateLimited
+                    headers = {"Retry-After": str(retry_after)} if retry_after else None
+                    return _error_response(fmt, Open311Error(status, *described,
+                                                             headers=headers))
                 return _respond(fmt, root_tag, payload)
 
         return wrapper

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from warmgrid.accounts.scopes import (
     CASE_AREA_HANDLERS,
@@ -14,7 +17,7 @@ from warmgrid.accounts.scopes import (
     grants_of,
     path_filter,
 )
-from warmgrid.cases.models import Case, Category, Open311Client
+from warmgrid.cases.models import Case, CaseUnit, Category, DutyShift, Open311Client
 from warmgrid.lib import casestates
 
 
@@ -58,6 +61,149 @@ def tasks_for(user) -> QuerySet[Case]:
                    Case.State.RESOLVED]
     return (cases_visible_to(user).filter(q, state__in=open_states)
             .order_by("resolve_due", "id"))
+
+
+# --- unit queues (主责 / 协办 / 抄送) ---
+
+QUEUE_STATES = (Case.State.DISPATCHED, Case.State.IN_PROGRESS, Case.State.WAITING,
+                Case.State.RESOLVED)
+
+
+@dataclass(frozen=True)
+class QueueUnit:
+    """A unit whose queue a user works from: a department, or an area's own team."""
+
+    kind: str  # "department" or "area"
+    pk: int
+    name: str
+    paths: tuple[str, ...]  # where the user's grants let them see its cases
+
+
+def queue_units_for(user) -> list[QueueUnit]:
+    """The departments a user handles for, and the area teams they belong to."""
+    from warmgrid.accounts.models import Department, Role
+    from warmgrid.places.models import Area
+
+    paths: dict[tuple[str, int], set[str]] = {}
+    for grant in grants_of(user):
+        if grant.role == Role.DEPARTMENT_HANDLER and grant.department_id:
+            paths.setdefault(("department", grant.department_id), set()).add(grant.area_path)
+        elif grant.role in CASE_AREA_HANDLERS:
+            paths.setdefault(("area", grant.area_id), set()).add(grant.area_path)
+    if not paths:
+        return []
+    names = {("department", pk): name for pk, name in Department.objects.filter(
+        pk__in=[pk for kind, pk in paths if kind == "department"]).values_list("pk", "name")}
+    names |= {("area", pk): name for pk, name in Area.objects.filter(
+        pk__in=[pk for kind, pk in paths if kind == "area"]).values_list("pk", "name")}
+    return sorted((QueueUnit(kind, pk, names.get((kind, pk), ""), tuple(sorted(p)))
+                   for (kind, pk), p in paths.items()), key=lambda u: (u.kind, u.name, u.pk))
+
+
+def queue_for(user, units: list[QueueUnit]) -> QuerySet[Case]:
+    """Open cases of these units, as lead, assisting or copied: unassigned first (someone
+    must take them on), then by deadline."""
+    q = Q(pk__in=[])
+    for unit in units:
+        where = path_filter(list(unit.paths))
+        if unit.kind == "department":
+            involved = CaseUnit.objects.filter(department_id=unit.pk).values("case_id")
+            q |= where & (Q(lead_department_id=unit.pk) | Q(pk__in=involved))
+        else:
+            q |= where & Q(lead_department__isnull=True)
+    unassigned = ExpressionWrapper(Q(assignee__isnull=True), output_field=BooleanField())
+    return (cases_visible_to(user).filter(q, state__in=QUEUE_STATES)
+            .annotate(unassigned=unassigned)
+            .order_by("-unassigned", F("resolve_due").asc(nulls_last=True), "id"))
+
+
+def queue_roles(cases, units: list[QueueUnit]) -> dict[int, str]:
+    """Each case's role for these units: "lead", "assist" or "copy" (one query)."""
+    departments = {u.pk for u in units if u.kind == "department"}
+    roles = {}
+    for case in cases:
+        if case.lead_department_id in departments or (
+                case.lead_department_id is None and any(u.kind == "area" for u in units)):
+            roles[case.pk] = "lead"
+    others = [c.pk for c in cases if c.pk not in roles]
+    if others and departments:
+        for case_id, role in (CaseUnit.objects.filter(case_id__in=others,
+                                                      department_id__in=departments)
+                              .order_by("role").values_list("case_id", "role")):
+            roles.setdefault(case_id, role)  # "assist" sorts before "copy": the stronger
+    return roles
+
+
+def departments_serving(area_path: str) -> list:
+    """The units whose jurisdiction covers a place, by name (from the per-process copy):
+    the only ones a case there can be transferred to or shared with."""
+    from warmgrid.cases.reference import reference
+
+    found = [d for kind in reference().departments_by_kind.values() for d in kind
+             if area_path.startswith(d.area.path)]
+    return sorted(found, key=lambda d: (d.name, d.pk))
+
+
+def departments_by_ids(ids) -> list:
+    """Units named by id in a request; an unknown id is a field error, not a 404: units'
+    names are not secret, and the action checks each serves the case's place."""
+    from warmgrid.accounts.models import Department
+    from warmgrid.errors import ValidationFailed
+
+    wanted = list(dict.fromkeys(ids))
+    found = {d.pk: d for d in Department.objects.filter(pk__in=wanted).select_related("area")}
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationFailed(fields={"department": [str(_("No unit has the id %(id)s.")
+                                                          % {"id": missing[0]})]})
+    return [found[pk] for pk in wanted]
+
+
+def units_of_case(case: Case) -> list[CaseUnit]:
+    return list(case.units.select_related("department").order_by("role", "department__name"))
+
+
+# --- duty rosters (值班表) ---
+
+def duty_units_for(user) -> tuple[list, list]:
+    """The departments and grids whose roster this user keeps."""
+    from warmgrid.accounts.models import Department, Role
+    from warmgrid.accounts.scopes import may_manage_duty
+    from warmgrid.places.models import Area
+
+    dispatch = case_dispatch_paths(user)
+    own = {g.department_id for g in grants_of(user)
+           if g.role == Role.DEPARTMENT_HANDLER and g.department_id}
+    leads = [g.area_path for g in grants_of(user) if g.role == Role.GRID_LEADER]
+    departments = [d for d in Department.objects.filter(
+        path_filter(dispatch, "area__path") | Q(pk__in=own)).select_related("area")
+        .order_by("name", "pk")
+        if may_manage_duty(user, area_path=d.area.path, department_id=d.pk)]
+    grids = list(Area.objects.filter(path_filter(dispatch + leads, "path"),
+                                     level=Area.Level.GRID).order_by("path"))
+    return departments, grids
+
+
+def access_duty_shift_for_user(user, shift_id) -> DutyShift:
+    from warmgrid.accounts.scopes import may_manage_duty
+
+    try:
+        shift = DutyShift.objects.select_related("department__area", "area", "user").get(
+            pk=int(shift_id))
+    except (DutyShift.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+    place = shift.department.area.path if shift.department_id else shift.area.path
+    if not may_manage_duty(user, area_path=place, department_id=shift.department_id):
+        raise Http404
+    return shift
+
+
+def roster(*, department=None, area=None, start: dt.datetime, end: dt.datetime
+           ) -> QuerySet[DutyShift]:
+    """A unit's shifts that overlap [start, end)."""
+    return (DutyShift.objects.filter(department=department, area=area, ends_at__gt=start,
+                                     starts_at__lt=end)
+            .select_related("user").order_by("starts_at", "id"))
 
 
 def triage_queue_for(user) -> QuerySet[Case]:

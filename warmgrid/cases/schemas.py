@@ -56,6 +56,9 @@ class CaseOut(Schema):
     lead_department: str | None = Field(None, alias="lead_department.name")
     assignee: str | None = Field(None, alias="assignee.username")
     routing_note: str
+    # Why the assignee was chosen: {"user", "on_duty", "load", "considered", …}; {} if nobody.
+    assignment_reason: dict
+    escalation_level: int
     first_response_due: dt.datetime | None
     resolve_due: dt.datetime | None
     responded_at: dt.datetime | None
@@ -117,3 +120,33 @@ class MergeIn(StrictIn):
 class SplitIn(StrictIn):
     description: Text(2000, min_length=1)
     category: Text(40) | None = None
+
+
+class TransferIn(StrictIn):
+    # The unit to transfer to; null gives the case to the grid's own team.
+    department_id: Id | None = None
+    reason: Text(2000, min_length=1)
+
+
+class UnitsIn(StrictIn):
+    """The case's assisting (协办) and copied (抄送) units: these lists replace the current."""
+
+    assisting: list[Id] = Field(default_factory=list, max_length=50)
+    copied: list[Id] = Field(default_factory=list, max_length=50)
+
+
+class CaseUnitOut(Schema):
+    department_id: int
+    department: str = Field(alias="department.name")
+    role: Literal["assist", "copy"]
+    added_at: dt.datetime
+
+
+class QueueItemOut(Schema):
+    case: CaseOut
+    role: Literal["lead", "assist", "copy"]
+
+
+class QueuePage(Schema):
+    items: list[QueueItemOut]
+    count: int

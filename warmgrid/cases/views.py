@@ -1,4 +1,4 @@
-"""Event (事件) pages, phone first: report, my reports, tasks, triage, one case, the board.
+"""Event (事件) pages, phone first: report, my reports, tasks, triage, one case.
 
 Thin: parse, access, act, render. Every case named in a URL is fetched with
 access_case_for_user (outside the user's scope it is 404); every write goes through
@@ -8,13 +8,14 @@ made first (Conflict) is shown as a message over the case's fresh state, never a
 
 from __future__ import annotations
 
-from collections import Counter
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -29,28 +30,42 @@ from warmgrid.accounts.models import Role
 from warmgrid.accounts.scopes import (
     CASE_AREA_HANDLERS,
     CASE_DISPATCHERS,
+    case_departments_of,
     case_dispatch_paths,
     grants_of,
-    is_system_admin,
+    may_assist_case,
     may_dispatch_case,
     may_handle_case,
     own_household_ids,
     registry_read_paths,
     roles_of,
 )
+from warmgrid.attachments import queries as attachment_queries
+from warmgrid.attachments.actions import check_photos, do_attach_photos
+from warmgrid.attachments.models import Attachment
 from warmgrid.cases import actions, deadlines, queries
 from warmgrid.cases.forms import (
     DispatchForm,
     EmptyForm,
     NoteForm,
+    NoteWithPhotosForm,
     RatingForm,
     ReasonForm,
     ReportForm,
     ResolveForm,
+    TransferForm,
+    UnitsForm,
     category_label,
 )
 from warmgrid.cases.models import Case, CaseEvent
-from warmgrid.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from warmgrid.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from warmgrid.lib import casestates
 from warmgrid.pages import act, go, render_page, show_errors, wants_partial
 from warmgrid.people import queries as people_queries
@@ -59,12 +74,8 @@ from warmgrid.places import queries as places_queries
 PAGE_SIZE = 20
 HOUSEHOLD_CHOICES = 12  # a scope this small lists its households without a search
 HOUSEHOLD_SEARCH_LIMIT = 20
-BOARD_LIST_LIMIT = 50
-CHART_GRIDS = 20
 TASK_STATES = (Case.State.DISPATCHED, Case.State.IN_PROGRESS, Case.State.WAITING,
                Case.State.RESOLVED)
-# "Reported" lasts only while a report is classified; the board counts it with triage.
-BOARD_STATES = (Case.State.TRIAGE, *TASK_STATES)
 RETURN_TO = ("triage", "mine", "tasks")
 
 
@@ -115,15 +126,52 @@ def place_label(case: Case) -> str:
     return " · ".join(parts) or _("Not placed in a grid yet")
 
 
-def routing_text(case: Case) -> str:
-    """Why the case went where it went (the action writes a short code)."""
-    note = case.routing_note
-    unit = case.lead_department.name if case.lead_department_id else _("the grid's own team")
+def _rule_note(order: str) -> str:
+    """The note of the routing rule with this number (from the per-process copy)."""
+    from warmgrid.cases.reference import reference
+
+    return next((r.note for r in reference().routing_rules if str(r.order) == order), "")
+
+
+def routing_text(case: Case, *, note: str | None = None, unit: str | None = None) -> str:
+    """Why the case went where it went, in words (the action writes a short code):
+    "Routed to 历下公安分局 by rule 7 (夜间治安)." `note` and `unit` describe a route not
+    taken yet (the triage page's preview)."""
+    note = case.routing_note if note is None else note
+    if unit is None:
+        unit = (case.lead_department.name if case.lead_department_id
+                else _("the grid's own team"))
     if note.startswith("rule:"):
-        return _("Routed to %(unit)s by rule %(rule)s.") % {"unit": unit, "rule": note[5:]}
+        order = note[5:]
+        rule_note = _rule_note(order)
+        if rule_note:
+            return _("Routed to %(unit)s by rule %(rule)s (%(note)s).") % {
+                "unit": unit, "rule": order, "note": rule_note}
+        return _("Routed to %(unit)s by rule %(rule)s.") % {"unit": unit, "rule": order}
     if note == "category_default":
         return _("Routed to %(unit)s, the category's default unit.") % {"unit": unit}
-    return ""  # "area_team": the unit line already says "the grid's own team"
+    if note == "area_team":
+        return _("Routed to %(unit)s: no rule and no department covers this category "
+                 "here.") % {"unit": unit}
+    if note == "transfer":
+        return _("Transferred to %(unit)s by the unit that had it.") % {"unit": unit}
+    return ""
+
+
+def assignment_text(case: Case) -> str:
+    """Why the assignee was chosen, while the chosen person still holds the case:
+    "Chosen: on duty, open load 3.5 (lowest of 4)." """
+    why = case.assignment_reason or {}
+    if not case.assignee_id or why.get("user") != case.assignee_id:
+        return ""
+    params = {"load": why.get("load", "0"), "considered": why.get("considered", 1),
+              "eligible": why.get("eligible", 1)}
+    if why.get("nobody_on_duty"):
+        return _("Chosen automatically: nobody was on duty, so everyone in the unit "
+                 "(%(eligible)s) was weighed; open load %(load)s (lowest of "
+                 "%(considered)s).") % params
+    return _("Chosen automatically: on duty, open load %(load)s (lowest of "
+             "%(considered)s).") % params
 
 
 def urgent_labels(case: Case) -> list[str]:
@@ -150,6 +198,8 @@ STEP_TEXT = {
     "reopen": gettext_lazy("Reopened after an unhappy rating"),
     "rate": gettext_lazy("Rated by the reporter"),
     "merge": gettext_lazy("Merged into another case"),
+    "escalate": gettext_lazy("Escalated to the level above"),
+    "units": gettext_lazy("Assisting and copied units changed"),
 }
 # Notes a reporter sees; the others (returns, internal notes) are between the units.
 PUBLIC_NOTES = frozenset({"wait", "resume", "rate", "reopen"})
@@ -164,6 +214,7 @@ class Step:
     note: str
     actor: str
     rating: int | None
+    photos: tuple = ()  # the step's photos this reader may see
 
 
 def timeline(events, *, internal: bool) -> list[Step]:
@@ -181,6 +232,7 @@ def timeline(events, *, internal: bool) -> list[Step]:
             note=event.note if show_note else "",
             actor=str(event.actor) if internal and event.actor_id else "",
             rating=event.data.get("rating") if event.action == "rate" else None,
+            photos=tuple(getattr(event, "photos", ())),
         ))
     return steps
 
@@ -219,10 +271,19 @@ ACTIONS = {a.name: a for a in (
     CaseAction("return", ReasonForm, gettext_lazy("Not ours: return it"),
                gettext_lazy("Return to triage"),
                gettext_lazy("The case is returned to triage.")),
-    CaseAction("note", NoteForm, gettext_lazy("Add a note"), gettext_lazy("Add the note"),
-               gettext_lazy("The note is added.")),
+    CaseAction("note", NoteWithPhotosForm, gettext_lazy("Add a note"),
+               gettext_lazy("Add the note"), gettext_lazy("The note is added.")),
     CaseAction("rate", RatingForm, gettext_lazy("Rate the handling"),
                gettext_lazy("Send my rating"), gettext_lazy("Thank you for your rating.")),
+    CaseAction("transfer", TransferForm, gettext_lazy("Transfer to another unit (转办)"),
+               gettext_lazy("Transfer"),
+               gettext_lazy("The case is transferred; the new unit is told.")),
+    CaseAction("units", UnitsForm, gettext_lazy("Assisting and copied units"),
+               gettext_lazy("Save the units"),
+               gettext_lazy("The units are saved; new ones are told.")),
+    CaseAction("escalate", ReasonForm, gettext_lazy("Ask the level above to coordinate"),
+               gettext_lazy("Escalate"),
+               gettext_lazy("The case is escalated; the level above is told.")),
 )}
 
 
@@ -258,10 +319,35 @@ def _run(name: str, *, user, case: Case, data: dict, ip: str):
     if name == "rate":
         return actions.do_rate_case(actor=user, case=case, rating=data.get("rating"),
                                     comment=data.get("comment") or "", ip_address=ip)
+    if name == "transfer":
+        return actions.do_transfer_case(actor=user, case=case,
+                                        department=data.get("department_obj"),
+                                        reason=data.get("reason") or "", ip_address=ip)
+    if name == "units":
+        return actions.do_set_case_units(actor=user, case=case, assist=data.get("assist_objs"),
+                                         copy=data.get("copy_objs"), ip_address=ip)
+    if name == "escalate":
+        return actions.do_escalate_case(actor=user, case=case, reason=data.get("reason") or "",
+                                        ip_address=ip)
     raise AssertionError(name)
 
 
-def _action_form(name: str, case: Case, *, data=None, categories=None):
+def _run_with_photos(name: str, *, user, case: Case, data: dict, ip: str):
+    """A note or a result may bring photos: all checked before the step is written, then
+    stored with the step in one transaction, or nothing is."""
+    photos = check_photos(data.get("photos") or [])
+    with transaction.atomic():
+        outcome = _run(name, user=user, case=case, data=data, ip=ip)
+        if photos:
+            step = (outcome if isinstance(outcome, CaseEvent)
+                    else case.events.filter(action=name).order_by("-id").first())
+            do_attach_photos(actor=user, case=case, files=photos, event=step,
+                             kind=Attachment.Kind.HANDLING, ip_address=ip)
+    return outcome
+
+
+def _action_form(name: str, case: Case, *, data=None, files=None, categories=None,
+                 units=None):
     """The form of one action, with ids unique per case (a list shows several)."""
     kwargs = {"prefix": name, "auto_id": f"id_{case.pk}_%s"}
     if name == "dispatch":
@@ -271,14 +357,26 @@ def _action_form(name: str, case: Case, *, data=None, categories=None):
         kwargs["initial"] = {"category": suggested.code if suggested else ""}
     elif name == "rate":
         kwargs["initial"] = {"rating": case.rating, "comment": case.rating_comment}
-    return ACTIONS[name].form(data, **kwargs)
+    elif name == "transfer":
+        kwargs["departments"] = queries.departments_serving(case.area_path)
+        kwargs["current_id"] = case.lead_department_id
+    elif name == "units":
+        kwargs["departments"] = [d for d in queries.departments_serving(case.area_path)
+                                 if d.pk != case.lead_department_id]
+        units = units if units is not None else queries.units_of_case(case)
+        kwargs["initial"] = {"assist": [str(u.department_id) for u in units
+                                        if u.role == "assist"],
+                             "copy": [str(u.department_id) for u in units if u.role == "copy"]}
+    return ACTIONS[name].form(data, files, **kwargs)
 
 
-def _available(user, case: Case, history) -> tuple[list[str], str]:
+def _available(user, case: Case, history, units=None) -> tuple[list[str], str]:
     """The actions this user may take on the case now, and why closing waits, if it does.
 
     Only moves the state machine allows from here, and only for the right people: the
-    handling unit (or the grid's team), the dispatchers over the area, the reporter."""
+    handling unit (or the grid's team), the dispatchers over the area, the reporter;
+    an assisting (协办) unit adds notes, a copied (抄送) one only reads."""
+    units = units if units is not None else queries.units_of_case(case)
     moves = set(casestates.allowed_actions(case.state))
     handles = may_handle_case(user, area_path=case.area_path,
                               department_id=case.lead_department_id)
@@ -299,17 +397,30 @@ def _available(user, case: Case, history) -> tuple[list[str], str]:
         names.append("reject")
     if "return" in moves and handles:
         names.append("return")
-    if case.is_open and handles:
+    if "transfer" in moves and handles:
+        names.append("transfer")
+    if case.state in actions.ESCALATABLE and handles \
+            and case.escalation_level < actions.TOP_LEVEL:
+        names.append("escalate")
+    if case.is_open and dispatches and case.state not in (Case.State.REPORTED,
+                                                          Case.State.TRIAGE):
+        names.append("units")
+    assists = may_assist_case(user, area_path=case.area_path, assisting_department_ids=[
+        u.department_id for u in units if u.role == "assist"])
+    if case.is_open and (handles or assists):
         names.append("note")
     if case.state == Case.State.CLOSED and case.reporter_id == user.pk:
         names.append("rate")
     return names, hint
 
 
-def _reads_as_staff(user, case: Case) -> bool:
-    """Staff over the case see internal notes and who did what; a reporter sees progress."""
+def _reads_as_staff(user, case: Case, units=()) -> bool:
+    """Staff over the case see internal notes and who did what; a reporter sees progress.
+    Assisting and copied units are staff on the case too."""
     paths = registry_read_paths(user)
     if paths is None or any(case.area_path.startswith(p) for p in paths):
+        return True
+    if case_departments_of(user, case.area_path) & {u.department_id for u in units}:
         return True
     return may_handle_case(user, area_path=case.area_path,
                            department_id=case.lead_department_id)
@@ -319,17 +430,20 @@ def _detail_context(request, case: Case, *, bound=None) -> dict:
     user = request.user
     now = timezone.now()
     history = list(queries.case_history(case))
-    names, close_hint = _available(user, case, history)
+    units = queries.units_of_case(case)
+    names, close_hint = _available(user, case, history, units)
     forms = []
     for name in names:
-        form = bound if bound is not None and bound.prefix == name else _action_form(name, case)
+        form = (bound if bound is not None and bound.prefix == name
+                else _action_form(name, case, units=units))
         forms.append((ACTIONS[name], form))
     if bound is not None and bound.prefix not in names:
         # The case moved on while the form was open: its errors still deserve a word.
         for field_errors in bound.errors.values():
             for message in field_errors:
                 messages.error(request, message)
-    internal = _reads_as_staff(user, case)
+    internal = _reads_as_staff(user, case, units)
+    attachment_queries.with_photos(user, case, history, internal=internal)
     return {
         "case": case,
         "place": place_label(case),
@@ -337,6 +451,9 @@ def _detail_context(request, case: Case, *, bound=None) -> dict:
         "suggested": (category_label(case.suggested_category)
                       if case.suggested_category_id else ""),
         "routing": routing_text(case),
+        "assignment": assignment_text(case),
+        "assisting": [u.department for u in units if u.role == "assist"],
+        "copied": [u.department for u in units if u.role == "copy"],
         "urgent": urgent_labels(case),
         "warning": deadlines.warning(case, now=now, events=history),
         "timeline": timeline(history, internal=internal),
@@ -378,6 +495,37 @@ def _household_choices(user, households, *, q: str, selected) -> tuple[list, boo
     return found, True
 
 
+def _kept_if_limited(form, call):
+    """Run `call`; a rate limit it hits is kept on the form, so the page answers 429."""
+    try:
+        return call()
+    except RateLimited as exc:
+        form.rate_limited = exc
+        raise
+
+
+def _with_retry_after(response, form):
+    limited = getattr(form, "rate_limited", None)
+    if limited is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
+MAP_BUILDINGS = 1500  # more dots than this make no usable map on a phone
+
+
+def _map_buildings(buildings) -> list[dict]:
+    """The buildings drawn on the report form's map, or none where the scope is too big
+    for one (a district admin picks a building from the list instead)."""
+    located = list(buildings.filter(latitude__isnull=False, longitude__isnull=False)
+                   .values_list("name", "latitude", "longitude")[:MAP_BUILDINGS + 1])
+    if len(located) > MAP_BUILDINGS:
+        return []
+    return [{"name": name, "lat": float(lat), "lon": float(lon)}
+            for name, lat, lon in located]
+
+
 def _report(request, form: ReportForm):
     """Replay the first answer to a re-sent form, or report the case."""
     user = request.user
@@ -396,15 +544,22 @@ def _report(request, form: ReportForm):
     if record is not None:
         return queries.access_case_for_user(user, record.response["id"]), True
     data = form.cleaned_data
-    case = actions.do_report_case(
-        actor=user,
-        data=actions.CaseInput(
-            description=data.get("description") or "", category=form.chosen_category(),
-            household=data.get("household"), building=data.get("building"),
-            address=data.get("address") or "", anonymous=bool(data.get("anonymous")),
-            external_id=payload["external_id"]),
-        channel=data.get("channel") or _page_channel(user), ip_address=client_ip(request),
-        idempotency_key=key, payload=payload)
+    # Photos are checked before anything is written: one bad photo refuses the report.
+    photos = check_photos(data.get("photos") or [])
+    with transaction.atomic():
+        case = actions.do_report_case(
+            actor=user,
+            data=actions.CaseInput(
+                description=data.get("description") or "", category=form.chosen_category(),
+                household=data.get("household"), building=data.get("building"),
+                latitude=data.get("latitude"), longitude=data.get("longitude"),
+                address=data.get("address") or "", anonymous=bool(data.get("anonymous")),
+                external_id=payload["external_id"]),
+            channel=data.get("channel") or _page_channel(user), ip_address=client_ip(request),
+            idempotency_key=key, payload=payload)
+        if photos:
+            do_attach_photos(actor=user, case=case, files=photos,
+                             kind=Attachment.Kind.REPORT, ip_address=client_ip(request))
     return case, False
 
 
@@ -418,13 +573,14 @@ def case_report(request):
     paths = registry_read_paths(user)
     households = (people_queries.households_visible_to(user)
                   if paths is None or paths or own_household_ids(user) else None)
-    buildings = (places_queries.buildings_visible_to(user).order_by("grid__path", "code")
-                 if staff else None)
+    # Residents see their own grid's buildings: they may report anywhere in it.
+    buildings = places_queries.buildings_visible_to(user).order_by("grid__path", "code")
     form = ReportForm(request.POST if request.method == "POST" else None,
+                      request.FILES if request.method == "POST" else None,
                       categories=list(queries.categories_in_use()), households=households,
                       buildings=buildings, takes_calls=bool(case_dispatch_paths(user)))
     if form.is_bound and form.is_valid():
-        outcome = _act(form, lambda: _report(request, form))
+        outcome = _act(form, lambda: _kept_if_limited(form, lambda: _report(request, form)))
         if outcome is not None:
             case, replayed = outcome
             if replayed:
@@ -443,10 +599,11 @@ def case_report(request):
         selected = choices[0].pk  # a resident reports from home
     context = {"form": form, "household_choices": choices, "household_search": searchable,
                "household_q": q, "selected_household": str(selected or ""),
-               "reporting_as_resident": not staff}
+               "reporting_as_resident": not staff,
+               "map_buildings": _map_buildings(buildings)}
     if request.method == "GET" and wants_partial(request) and "household_q" in request.GET:
         return render(request, "cases/report.html#household_choices", context)
-    return render_page(request, "cases/report.html", context, "form")
+    return _with_retry_after(render_page(request, "cases/report.html", context, "form"), form)
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -501,7 +658,22 @@ def task_list(request):
     return render(request, "cases/tasks.html", {
         "cases": cases, "page_obj": page, "filters": filters, "state": state,
         "total": sum(counts.values()), "now": now,
+        "has_queue": bool(roles_of(user) & (CASE_AREA_HANDLERS | {Role.DEPARTMENT_HANDLER})),
+        "keeps_roster": bool(roles_of(user) & (CASE_DISPATCHERS | {Role.GRID_LEADER,
+                                                                    Role.DEPARTMENT_HANDLER})),
     })
+
+
+def _route_preview(case: Case, now) -> str:
+    """Where the suggested category would send the case now, and by which rule (routing
+    reads the per-process copy of the rules: no query per row)."""
+    category = case.suggested_category
+    if category is None or case.grid_id is None:
+        return ""
+    department, why = actions.route_for(category, case.area_path, now=now)
+    unit = department.name if department is not None else _("the grid's own team")
+    return _("As %(category)s: %(route)s") % {
+        "category": category_label(category), "route": routing_text(case, note=why, unit=unit)}
 
 
 @login_required
@@ -515,6 +687,7 @@ def triage_queue(request):
                              "suggested_category__parent"))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     categories = list(queries.categories_in_use())
+    now = timezone.now()
     rows = []
     for case in page.object_list:
         confidence = case.suggestion_confidence
@@ -525,6 +698,7 @@ def triage_queue(request):
                           if case.suggested_category_id else ""),
             "confidence": round(confidence * 100) if confidence is not None else None,
             "urgent": urgent_labels(case),
+            "route": _route_preview(case, now),
             "form": _action_form("dispatch", case, categories=categories),
         })
     return render(request, "cases/triage.html", {"rows": rows, "page_obj": page,
@@ -549,13 +723,17 @@ def case_act(request, case_id):
     name = request.POST.get("action", "")
     if name not in ACTIONS:
         return HttpResponseBadRequest(_("Unknown action."))
-    form = _action_form(name, case, data=request.POST)
+    form = _action_form(name, case, data=request.POST, files=request.FILES)
     if form.is_valid():
         data = dict(form.cleaned_data)
         if name == "dispatch":
             data["category_obj"] = form.chosen_category()
+        elif name == "transfer":
+            data["department_obj"] = form.chosen_department()
+        elif name == "units":
+            data["assist_objs"], data["copy_objs"] = form.chosen("assist"), form.chosen("copy")
         try:
-            _run(name, user=user, case=case, data=data, ip=client_ip(request))
+            _run_with_photos(name, user=user, case=case, data=data, ip=client_ip(request))
         except Conflict as exc:
             # Someone else was faster: say so over the case as it is now.
             fresh = queries.access_case_for_user(user, case.pk)
@@ -573,6 +751,8 @@ def case_act(request, case_id):
             raise Http404 from exc
         except DomainError as exc:
             show_errors(form, exc)
+            if isinstance(exc, RateLimited):
+                form.rate_limited = exc
         else:
             messages.success(request, str(ACTIONS[name].done))
             if name == "rate" and case.state != Case.State.CLOSED:
@@ -582,59 +762,125 @@ def case_act(request, case_id):
             url = (reverse(f"cases:{back}") if back in RETURN_TO
                    else reverse("cases:detail", args=[case.pk]))
             return redirect(url)
-    return render(request, "cases/case_detail.html",
-                  _detail_context(request, case, bound=form))
+    return _with_retry_after(render(request, "cases/case_detail.html",
+                                    _detail_context(request, case, bound=form)), form)
 
 
-# ---- the supervisor board ---------------------------------------------------------------
+# ---- unit queues and duty rosters ---------------------------------------------------------
+
+QUEUE_ROLES = {"lead": gettext_lazy("Lead (主责)"), "assist": gettext_lazy("Assisting (协办)"),
+               "copy": gettext_lazy("Copied (抄送)")}
+
+
+def _chosen_unit(request, units, kinds=("department", "area")):
+    """The unit the query string names (404 for one that is not the user's), else None."""
+    for kind in kinds:
+        value = request.GET.get(kind, "")
+        if value:
+            found = next((u for u in units if u.kind == kind and str(u.pk) == value), None)
+            if found is None:
+                raise Http404
+            return found
+    return None
 
 
 @login_required
-def board(request):
-    """Open cases of the supervised areas: counts by state, the late and nearly late ones,
-    and open cases per grid (table and chart)."""
+def unit_queue(request):
+    """The open cases of the user's units, as lead (主责), assisting (协办) or copied (抄送):
+    unassigned first, then the nearest deadline, with warning colours. `?department=<id>`
+    or `?area=<id>` shows one unit for people in several."""
     user = request.user
-    if not (is_system_admin(user) or case_dispatch_paths(user)):
+    units = queries.queue_units_for(user)
+    if not units:
         raise Http404
+    selected = _chosen_unit(request, units)
+    chosen = [selected] if selected is not None else units
     now = timezone.now()
-    cases = _with_warnings(queries.open_cases_supervised_by(user)
-                           .select_related("category__parent", "building",
-                                           "household__building")
-                           .prefetch_related(_pauses()).order_by("resolve_due", "id"), now)
-    by_state = Counter()
-    grids: dict = {}
-    for case in cases:
-        state = Case.State.TRIAGE if case.state == Case.State.REPORTED else case.state
-        by_state[state] += 1
-        row = grids.setdefault(case.grid_id, {"grid": case.grid, "states": Counter(),
-                                              "red": 0, "yellow": 0, "open": 0})
-        row["states"][state] += 1
-        row["open"] += 1
-        if case.warning in ("red", "yellow"):
-            row[case.warning] += 1
-    rows = sorted(grids.values(), key=lambda r: (-r["red"], -r["open"],
-                                                 getattr(r["grid"], "path", "~")))
-    for row in rows:
-        row["numbers"] = [row["states"][s] for s in BOARD_STATES]
-    late = [c for c in cases if c.warning == "red"]
-    soon = [c for c in cases if c.warning == "yellow"]
-    for case in late[:BOARD_LIST_LIMIT] + soon[:BOARD_LIST_LIMIT]:
+    cases = (queries.queue_for(user, chosen)
+             .select_related("category__parent", "building", "household__building")
+             .prefetch_related(_pauses()))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = _with_warnings(page.object_list, now)
+    roles = queries.queue_roles(rows, chosen)
+    for case in rows:
         case.place = place_label(case)
         case.category_name = category_label(case.category) if case.category_id else ""
-    charted = sorted(rows, key=lambda r: -r["open"])[:CHART_GRIDS]
-    unplaced = _("Not placed in a grid yet")
-    chart = {
-        "areas": [r["grid"].name if r["grid"] else unplaced for r in charted],
-        "series": [{"name": str(s.label), "data": [r["states"][s] for r in charted]}
-                   for s in BOARD_STATES],
-    }
-    return render(request, "cases/board.html", {
-        "states": [(s.label, by_state[s]) for s in BOARD_STATES],
-        "open_total": len(cases),
-        "late": late[:BOARD_LIST_LIMIT], "late_count": len(late),
-        "soon": soon[:BOARD_LIST_LIMIT], "soon_count": len(soon),
-        "rows": rows, "state_labels": [s.label for s in BOARD_STATES],
-        "totals": [by_state[s] for s in BOARD_STATES],
-        "red_total": len(late), "chart": chart, "chart_capped": len(rows) > CHART_GRIDS,
-        "chart_grids": CHART_GRIDS, "unplaced": unplaced, "now": now,
+        case.queue_role = roles.get(case.pk, "lead")
+        case.queue_role_label = QUEUE_ROLES[case.queue_role]
+    return render(request, "cases/queue.html", {
+        "cases": rows, "page_obj": page, "units": units, "selected": selected, "now": now,
     })
+
+
+ROSTER_DAYS = 14
+
+
+def _roster_unit(request, departments, grids):
+    """The department or grid whose roster is shown (`?unit=department-3` or `area-5`,
+    404 for one the user does not keep), else the first."""
+    value = request.GET.get("unit", "")
+    if not value:
+        return (departments[0], None) if departments else (None, grids[0])
+    kind, _sep, pk = value.partition("-")
+    if kind == "department":
+        found = next((d for d in departments if str(d.pk) == pk), None)
+        if found is not None:
+            return found, None
+    elif kind == "area":
+        found = next((g for g in grids if str(g.pk) == pk), None)
+        if found is not None:
+            return None, found
+    raise Http404
+
+
+@login_required
+def duty_roster(request):
+    """A unit's duty roster (值班表) for the next two weeks. Those who keep it (see
+    scopes.may_manage_duty) add shifts, once or weekly, and remove them; new cases go to
+    the people on duty first."""
+    from warmgrid.cases.forms import DutyShiftForm
+
+    user = request.user
+    departments, grids = queries.duty_units_for(user)
+    if not departments and not grids:
+        raise Http404
+    department, area = _roster_unit(request, departments, grids)
+    people = actions.duty_team(department=department, area=area)
+    posted = request.method == "POST"
+    here = request.get_full_path()
+    if posted and request.POST.get("remove"):
+        shift = queries.access_duty_shift_for_user(user, request.POST["remove"])
+        try:
+            actions.do_remove_duty_shift(actor=user, shift=shift, ip_address=client_ip(request))
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        messages.success(request, _("The shift is removed."))
+        return redirect(here)
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = today + dt.timedelta(days=1)
+    form = DutyShiftForm(request.POST if posted else None, people=people, initial={
+        "starts_at": tomorrow.replace(hour=8, minute=30),
+        "ends_at": tomorrow.replace(hour=17, minute=30), "weeks": 1})
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        made = act(form, lambda: actions.do_add_duty_shifts(
+            actor=user, user=form.chosen_user(), department=department, area=area,
+            starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
+            weeks=data.get("weeks") or 1, note=data.get("note") or "",
+            ip_address=client_ip(request)))
+        if made is not None:
+            messages.success(request, _("Shifts added to the roster: %(count)s.")
+                             % {"count": len(made)})
+            return redirect(here)
+    now = timezone.now()
+    shifts = list(queries.roster(department=department, area=area, start=today,
+                                 end=today + dt.timedelta(days=ROSTER_DAYS)))
+    days: dict = {}
+    for shift in shifts:
+        shift.now_on = shift.starts_at <= now < shift.ends_at
+        days.setdefault(timezone.localtime(shift.starts_at).date(), []).append(shift)
+    return render(request, "cases/duty.html", {
+        "departments": departments, "grids": grids, "department": department, "area": area,
+        "days": sorted(days.items()), "form": form, "people": people,
+        "on_duty_now": [s.user for s in shifts if s.now_on],
+    }, status=422 if posted else 200)

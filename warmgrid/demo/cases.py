@@ -679,7 +679,8 @@ class CasePlanner:
                 and rng.random() < 0.02):
             t = _working_time(rng, t + _hours(rng.uniform(1, 24)))
             history.move(t, "transfer", handler, note=rng.choice(names.TRANSFER_NOTES),
-                         data={"from_unit": lead, "to_unit": context.departments[to_kind]},
+                         data={"misroute": True, "from_unit": lead,
+                               "to_unit": context.departments[to_kind]},
                          lead_department_id=context.departments[to_kind], assignee_id=None)
             handler = context.handler_of(to_kind)
             t = _working_time(rng, t + _hours(rng.uniform(0.5, 8)))

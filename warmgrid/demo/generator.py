@@ -32,7 +32,7 @@ from warmgrid.accounts.models import Department, Role, RoleAssignment, User
 from warmgrid.accounts.scopes import SECOND_FACTOR_ROLES
 from warmgrid.audit.actions import do_record_audit
 from warmgrid.audit.models import AuditEntry
-from warmgrid.cases.models import Case, CaseEvent, Category
+from warmgrid.cases.models import Case, CaseEvent, CaseUnit, Category, DutyShift
 from warmgrid.demo import names
 from warmgrid.demo.cases import (
     CaseContext,
@@ -43,6 +43,7 @@ from warmgrid.demo.cases import (
     SiteHousehold,
     plan_case_volume,
 )
+from warmgrid.demo.duty import write_duty_and_units
 from warmgrid.demo.plan import (
     DISTRICT_CODE,
     AccountPlan,
@@ -482,6 +483,7 @@ def build_demo_district(*, households: int, seed: int, progress: Progress | None
             reset_queries()  # with DEBUG on, the log of big inserts would grow without bound
         logins, n_departments = _write_accounts(accounts, areas, own_households, seed)
         cases = _write_cases(layout, areas)
+        duty = write_duty_and_units(seed)  # each second unit adds a "units" step
         do_refresh_grid_tallies()
         counts = writer.counts
         summary = DemoSummary(
@@ -490,7 +492,8 @@ def build_demo_district(*, households: int, seed: int, progress: Progress | None
             grids=len(layout.grids), buildings=counts.buildings, residents=counts.residents,
             tags=counts.tags, field_bases=counts.field_bases, accounts=len(logins),
             departments=n_departments, seconds=0.0, logins_path=None,
-            cases=cases.cases, case_events=cases.events, open_cases=cases.open_cases,
+            cases=cases.cases, case_events=cases.events + duty.case_units,
+            open_cases=cases.open_cases,
         )
         do_record_audit(
             action=AuditEntry.Action.SYSTEM, object_type="demo", object_id=seed,
@@ -537,7 +540,9 @@ def wipe_demo_data() -> None:
     Cases go first: they hold on to departments, which the ORM deletes row by row.
     """
     with transaction.atomic():
-        for model in (CaseEvent, Case):
+        from warmgrid.assessment.models import Exclusion  # holds on to cases and accounts
+
+        for model in (Exclusion, CaseUnit, DutyShift, CaseEvent, Case):
             _delete_all_rows(model)
         RoleAssignment.objects.all().delete()
         Department.objects.all().delete()

@@ -17,6 +17,9 @@ MERGED = "merged"
 
 STATES = (REPORTED, TRIAGE, DISPATCHED, IN_PROGRESS, WAITING, RESOLVED, CLOSED, MERGED)
 OPEN_STATES = frozenset({REPORTED, TRIAGE, DISPATCHED, IN_PROGRESS, WAITING, RESOLVED})
+# Cases that weigh on their holder (workload for assignment): being handled or waiting;
+# a resolved case waits only for the check.
+LOAD_STATES = frozenset({DISPATCHED, IN_PROGRESS, WAITING})
 
 # (from state, action) → to state.
 TRANSITIONS: dict[tuple[str, str], str] = {

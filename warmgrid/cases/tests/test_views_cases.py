@@ -1,10 +1,11 @@
-"""Event pages through the front door: report, my reports, tasks, triage, a case, the board."""
+"""Event pages through the front door: report, my reports, tasks, triage, a case (the board
+is tested in warmgrid/supervision/tests)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
+from decimal import Decimal
 from html import unescape
 
 import pytest
@@ -14,12 +15,12 @@ from django.utils import timezone
 from warmgrid.accounts.models import Department
 from warmgrid.cases import actions, deadlines
 from warmgrid.cases.models import Case, Category, RoutingRule
+from warmgrid.testing import make_building
 
 REPORT = reverse("cases:report")
 MINE = reverse("cases:mine")
 TASKS = reverse("cases:tasks")
 TRIAGE = reverse("cases:triage")
-BOARD = reverse("cases:board")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 GARBAGE_TEXT = "3号楼门口垃圾没人清运"
 
@@ -115,12 +116,60 @@ def test_a_resident_reports_from_home(world, login):
     html = client.get(REPORT).content.decode()
     assert "Your household" in html
     assert re.search(rf'value="{world.household_a.pk}"\s+checked', html)
-    assert 'name="building"' not in html and 'name="household_q"' not in html
+    assert 'name="household_q"' not in html
+    # The buildings offered are the resident's own grid's, no further.
+    assert world.building_a.name in html and world.building_b.name not in html
     response = client.post(REPORT, {"description": "家门口的路灯坏了，晚上很黑",
                                     "household": world.household_a.pk})
     case = Case.objects.get()
     assert response.status_code == 302
     assert (case.household, case.channel) == (world.household_a, Case.Channel.RESIDENT)
+
+
+def _place_on_map(*buildings):
+    for n, building in enumerate(buildings):
+        building.latitude = Decimal("36.650000") + n * Decimal("0.010000")
+        building.longitude = Decimal("117.020000")
+        building.save(update_fields=["latitude", "longitude"])
+
+
+def test_a_resident_reports_a_point_on_the_map_near_another_building(world, login):
+    _place_on_map(world.building_a, world.building_b)
+    other = make_building(world.grid_a, "370102001001001-B02", "7号楼")
+    other.latitude, other.longitude = Decimal("36.652000"), Decimal("117.020000")
+    other.save(update_fields=["latitude", "longitude"])
+    client = login(world.resident_a)
+    html = client.get(REPORT).content.decode()
+    # The map shows the resident's grid, not the next one.
+    assert 'id="report-map-buildings"' in html and "7号楼" in html
+    assert world.building_b.name not in html
+    response = client.post(REPORT, {"description": "7号楼旁边的路灯不亮",
+                                    "latitude": "36.6519987", "longitude": "117.0200011"})
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert (case.building, case.household) == (other, None)
+    assert (case.latitude, case.longitude) == (Decimal("36.651999"), Decimal("117.020001"))
+
+
+def test_a_resident_may_not_report_in_another_grid(world, login):
+    _place_on_map(world.building_a, world.building_b)
+    client = login(world.resident_a)
+    # A point next to another grid's building, and that building chosen by its id.
+    by_point = client.post(REPORT, {"description": "别的网格的路灯不亮",
+                                    "latitude": "36.660000", "longitude": "117.020000"})
+    by_building = client.post(REPORT, {"description": "别的网格的路灯不亮",
+                                       "building": world.building_b.pk})
+    assert Case.objects.count() == 0
+    assert "only where you work or live" in by_point.content.decode()
+    assert by_building.status_code == 200  # not among the choices: the form says so
+    assert "Select a valid choice" in by_building.content.decode()
+
+
+def test_a_point_off_the_earth_is_refused(world, login):
+    response = login(world.worker_a).post(REPORT, {"description": "路灯不亮",
+                                                   "latitude": "91", "longitude": "117"})
+    assert Case.objects.count() == 0
+    assert "less than or equal to 90" in response.content.decode()
 
 
 def test_a_double_submitted_form_makes_one_case(world, login):
@@ -433,49 +482,12 @@ def test_the_case_page_shows_deadlines_with_their_colour(world, login):
     assert 'id="deadlines"' in html and 'data-warning="red"' in html
 
 
-# ---- the board --------------------------------------------------------------------------
-
-
-def test_the_board_counts_open_cases_and_lists_the_late_ones(world, login,
-                                                           django_assert_max_num_queries):
-    now = timezone.now()
-    late = report(world, now=now - dt.timedelta(days=30))
-    soon = report(world, now=yellow_start(now))
-    for _ in range(3):
-        report(world, actor=world.worker_b, household=world.household_b)
-    far = report(world, actor=world.street2_admin, household=world.household_c)
-    client = login(world.street_admin)
-    client.get(BOARD)  # the first request of a session does a little more
-    with django_assert_max_num_queries(9):
-        response = client.get(BOARD)
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "5 open cases in your area." in html
-    late_section = html.split('id="late-heading"')[1].split('id="soon-heading"')[0]
-    soon_section = html.split('id="soon-heading"')[1].split('id="grids-heading"')[0]
-    assert detail(late) in late_section and detail(soon) not in late_section
-    assert detail(soon) in soon_section
-    assert detail(far) not in html and world.grid_c.name not in html
-    chart = json.loads(re.search(r'id="wg-board-data"[^>]*>(.*?)</script>', html, re.S)[1])
-    assert chart["areas"] == [world.grid_b.name, world.grid_a.name]
-    dispatched = next(s for s in chart["series"] if s["name"] == "Dispatched")
-    assert dispatched["data"] == [3, 2]
-    assert "/static/warmgrid/stacked_bars.js" in html
-
-
-def test_the_board_is_for_supervisors(world, login):
-    for persona in ("community_staff", "street_admin", "district_admin", "system_admin"):
-        assert login(getattr(world, persona)).get(BOARD).status_code == 200, persona
-    for persona in ("worker_a", "leader_a", "resident_a", "handler", "outsider"):
-        assert login(getattr(world, persona)).get(BOARD).status_code == 404, persona
-
-
 def test_pages_carry_no_inline_scripts_or_styles(world, login):
     from tests.test_pages_base import assert_csp_clean
 
     case = in_triage(world)
     staff = login(world.community_staff)
-    for url in (REPORT, MINE, TASKS, TRIAGE, BOARD, detail(case)):
+    for url in (REPORT, MINE, TASKS, TRIAGE, detail(case)):
         response = staff.get(url)
         assert response.status_code == 200, url
         assert_csp_clean(response.content.decode())

@@ -42,7 +42,7 @@ from warmgrid.places.models import Area, Building
 HOUSEHOLDS = 600
 SEED = 7
 START_STATES = {"triage", "dispatched"}  # where cases.actions files a new report
-NO_MOVE = {"note", "rate"}  # events that leave the state as it is
+NO_MOVE = {"note", "rate", "units"}  # events that leave the state as it is
 
 
 def build(**options) -> str:

@@ -83,11 +83,12 @@ def test_it_pins_the_queries_of_the_list(world, login, django_assert_max_num_que
     client = login(world.worker_a)
     client.get(LIST)  # warm the session
     # Session read and save (3 with the savepoint), user, grants; then count, grids,
-    # buildings, one page of residents and one of their groups, however many there are.
-    with django_assert_max_num_queries(11):
+    # buildings, one page of residents and one of their groups, however many there are;
+    # the unread-notices badge.
+    with django_assert_max_num_queries(12):
         response = client.get(LIST)
     assert response.status_code == 200
-    with django_assert_max_num_queries(13):  # + checking the two chosen filters
+    with django_assert_max_num_queries(14):  # + checking the two chosen filters
         client.get(LIST, {"grid": world.grid_a.pk, "building": world.building_a.pk})
     with django_assert_max_num_queries(11):
         client.get(SEARCH, {"q": "cs"}, **HTMX)

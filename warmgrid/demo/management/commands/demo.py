@@ -8,6 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from warmgrid.demo.assessment import add_demo_exclusions
 from warmgrid.demo.generator import (
     DEMO_PASSWORD,
     build_demo_district,
@@ -99,6 +100,7 @@ class Command(BaseCommand):
         progress = ProgressLine(self.stderr)
         summary = build_demo_district(households=households, seed=seed, progress=progress)
         progress.finish()
+        exclusions = add_demo_exclusions(seed=seed)
         self.stdout.write(
             _("Demo district built in %(seconds).1f s (%(rate)s households per second): "
               "%(areas)d areas (%(streets)d streets, %(communities)d communities, "
@@ -118,6 +120,10 @@ class Command(BaseCommand):
             % {"cases": f"{summary.cases:,}", "date": REFERENCE_DATE.isoformat(),
                "open": f"{summary.open_cases:,}", "events": f"{summary.case_events:,}"}
         )
+        self.stdout.write(_("%(count)d unreasonable-demand exclusions for the assessment "
+                            "(%(approved)d approved by two reviewers, %(pending)d waiting).")
+                          % {"count": exclusions.total, "approved": exclusions.approved,
+                             "pending": exclusions.pending})
         self.stdout.write(_("Demo accounts are listed in %(path)s; every one signs in with "
                             "the password %(password)s.")
                           % {"path": summary.logins_path, "password": DEMO_PASSWORD})

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from warmgrid.lib.crypto import new_key
+from warmgrid.notices.actions import do_rotate_contact_keys
 from warmgrid.people.actions import do_rotate_identifier_keys
 
 
@@ -39,3 +40,7 @@ class Command(BaseCommand):
         counts = do_rotate_identifier_keys(batch_size=options["batch_size"], progress=progress)
         sys.stderr.write("\n")
         self.stdout.write(_("%(residents)d residents checked, %(rewritten)d rewritten.") % counts)
+        # Phones kept for SMS notices are sealed with the same keys.
+        contacts = do_rotate_contact_keys(batch_size=options["batch_size"])
+        self.stdout.write(_("%(preferences)d notice phones checked, %(rewritten)d rewritten.")
+                          % contacts)
