@@ -31,6 +31,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/board.py
+	$(BIN)/python bench/cases.py
 
 # Extract strings into warmgrid/locale/zh_Hans and en, and compile them.
 messages: install

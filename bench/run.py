@@ -20,7 +20,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+from common import ensure_database, percentile
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/warmgrid_bench"
 TARGET_MS = 50.0
@@ -36,27 +37,6 @@ def parse_args():
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the district")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     return parser.parse_args()
-
-
-def ensure_database(url: str, *, rebuild: bool) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and rebuild:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def timed(call, samples: list[float]) -> object:
