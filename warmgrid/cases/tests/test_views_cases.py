@@ -499,3 +499,13 @@ def test_new_departments_show_in_the_case_page(world, login):
     case = report(world, code="fire_exit", text="楼道堆满杂物堵住了消防通道")
     assert case.lead_department == fire
     assert "消防救援站" in login(world.worker_a).get(detail(case)).content.decode()
+
+
+def test_groups_of_choices_are_named_by_a_legend_not_an_empty_label(world, login):
+    case = report(world)
+    staff = login(world.community_staff)
+    pages = [staff.get(detail(case)).content.decode(), staff.get(REPORT).content.decode()]
+    assert 'name="units-assist"' in pages[0] and 'name="channel"' in pages[1]
+    for html in pages:
+        assert 'for=""' not in html
+    assert "<legend>Assisting units (协办)</legend>" in pages[0]
