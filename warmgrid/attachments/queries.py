@@ -7,30 +7,12 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from warmgrid.accounts.scopes import (
-    case_departments_of,
-    may_handle_case,
-    registry_read_paths,
-)
 from warmgrid.attachments.models import Attachment
 from warmgrid.cases.models import Case
-from warmgrid.cases.queries import access_case_for_user
+from warmgrid.cases.queries import access_case_for_user, reads_case_internals
 
 # Steps whose photos the reporter sees, as they see the step's text.
 PUBLIC_STEPS = ("report", "resolve")
-
-
-def reads_case_internals(user, case: Case) -> bool:
-    """Staff over the case, who see its internal notes: registry readers of its area, its
-    handlers and dispatchers, and its assisting and copied (协办, 抄送) units. The case
-    page's rule (cases.views._reads_as_staff); a test keeps the two equal."""
-    paths = registry_read_paths(user)
-    if paths is None or any(case.area_path.startswith(p) for p in paths):
-        return True
-    if may_handle_case(user, area_path=case.area_path, department_id=case.lead_department_id):
-        return True
-    departments = case_departments_of(user, case.area_path)
-    return bool(departments) and case.units.filter(department_id__in=departments).exists()
 
 
 def _public(attachment: Attachment) -> bool:

@@ -12,10 +12,13 @@ from django.utils.translation import gettext as _
 
 from warmgrid.accounts.scopes import (
     CASE_AREA_HANDLERS,
+    case_departments_of,
     case_dispatch_paths,
     case_read_q,
     grants_of,
+    may_handle_case,
     path_filter,
+    registry_read_paths,
 )
 from warmgrid.cases.models import Case, CaseUnit, Category, DutyShift, Open311Client
 from warmgrid.lib import casestates
@@ -161,6 +164,24 @@ def departments_by_ids(ids) -> list:
 
 def units_of_case(case: Case) -> list[CaseUnit]:
     return list(case.units.select_related("department").order_by("role", "department__name"))
+
+
+def reads_case_internals(user, case: Case, units: list[CaseUnit] | None = None) -> bool:
+    """Staff over the case, who see its internal notes and photos and who did what:
+    registry readers of its area, its handlers and dispatchers, and its assisting and
+    copied (协办, 抄送) units; a reporter sees progress only. `units`, when the caller
+    has them already, saves a query."""
+    paths = registry_read_paths(user)
+    if paths is None or any(case.area_path.startswith(p) for p in paths):
+        return True
+    if may_handle_case(user, area_path=case.area_path, department_id=case.lead_department_id):
+        return True
+    departments = case_departments_of(user, case.area_path)
+    if not departments:
+        return False
+    if units is not None:
+        return any(u.department_id in departments for u in units)
+    return case.units.filter(department_id__in=departments).exists()
 
 
 # --- duty rosters (值班表) ---

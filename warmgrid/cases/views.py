@@ -30,7 +30,6 @@ from warmgrid.accounts.models import Role
 from warmgrid.accounts.scopes import (
     CASE_AREA_HANDLERS,
     CASE_DISPATCHERS,
-    case_departments_of,
     case_dispatch_paths,
     grants_of,
     may_assist_case,
@@ -414,18 +413,6 @@ def _available(user, case: Case, history, units=None) -> tuple[list[str], str]:
     return names, hint
 
 
-def _reads_as_staff(user, case: Case, units=()) -> bool:
-    """Staff over the case see internal notes and who did what; a reporter sees progress.
-    Assisting and copied units are staff on the case too."""
-    paths = registry_read_paths(user)
-    if paths is None or any(case.area_path.startswith(p) for p in paths):
-        return True
-    if case_departments_of(user, case.area_path) & {u.department_id for u in units}:
-        return True
-    return may_handle_case(user, area_path=case.area_path,
-                           department_id=case.lead_department_id)
-
-
 def _detail_context(request, case: Case, *, bound=None) -> dict:
     user = request.user
     now = timezone.now()
@@ -442,7 +429,7 @@ def _detail_context(request, case: Case, *, bound=None) -> dict:
         for field_errors in bound.errors.values():
             for message in field_errors:
                 messages.error(request, message)
-    internal = _reads_as_staff(user, case, units)
+    internal = queries.reads_case_internals(user, case, units)
     attachment_queries.with_photos(user, case, history, internal=internal)
     return {
         "case": case,
