@@ -237,7 +237,7 @@ WARMGRID_NOTICE_HTTP_TIMEOUT = float(os.environ.get("WARMGRID_NOTICE_HTTP_TIMEOU
 WARMGRID_RATE_LIMITS_ENABLED = os.environ.get("WARMGRID_RATE_LIMITS", "on") != "off"
 WARMGRID_RATE_LIMITS = {
     "report_case": os.environ.get("WARMGRID_RATE_LIMIT_REPORT_CASE", "10/hour, 30/day"),
-    "report_case_open311": os.environ.get("WARMGRID_RATE_LIMIT_OPEN311", "600/hour"),
+    "report_case_open311": os.environ.get("WARMGRID_RATE_LIMIT_OPEN311", "30/minute, 600/hour"),
     "rate_case": os.environ.get("WARMGRID_RATE_LIMIT_RATE_CASE", "20/hour"),
     "join_case": os.environ.get("WARMGRID_RATE_LIMIT_JOIN_CASE", "30/hour"),
 }

@@ -32,7 +32,7 @@ JOIN_CASE = "join_case"
 # Used when settings.WARMGRID_RATE_LIMITS does not name a rule (docs/notices.md).
 DEFAULT_LIMITS = {
     REPORT_CASE: "10/hour, 30/day",
-    REPORT_CASE_OPEN311: "600/hour",
+    REPORT_CASE_OPEN311: "30/minute, 600/hour",  # a burst, and a steady feed
     RATE_CASE: "20/hour",
     JOIN_CASE: "30/hour",
 }

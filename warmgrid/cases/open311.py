@@ -19,8 +19,6 @@ import xml.etree.ElementTree as ET
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse, QueryDict, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
@@ -30,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from warmgrid.accounts.http import client_ip
 from warmgrid.cases.actions import CaseInput, do_report_case
-from warmgrid.cases.models import Case, Category, Open311Client
+from warmgrid.cases.models import Case, Category
 from warmgrid.cases.queries import (
     categories_in_use,
     category_by_code,
@@ -56,7 +54,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_REQUESTS = 1000  # the spec's response volume: 90 days or 1000 requests
 MAX_SPAN = dt.timedelta(days=90)
 MAX_ID = 2**63 - 1  # the largest id a bigint holds
-POSTS_PER_MINUTE = 30  # per client; settings.WARMGRID_OPEN311_POSTS_PER_MINUTE overrides
 CLOSED_STATES = (Case.State.CLOSED, Case.State.MERGED)
 # What the spec lets a client send about the person; we keep none of it.
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "device_id", "account_id")
@@ -351,22 +348,6 @@ def _district(params: QueryDict) -> Area | None:
     return district
 
 
-def _check_rate(client: Open311Client) -> None:
-    """At most N posts a minute per client, counted in the cache from its first post."""
-    limit = getattr(settings, "WARMGRID_OPEN311_POSTS_PER_MINUTE", POSTS_PER_MINUTE)
-    key = f"open311:posts:{client.pk}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window ran out between add and incr
-        cache.set(key, 1, timeout=60)
-        count = 1
-    if count > limit:
-        raise Open311Error(429, _("Too many requests: each key may post %(n)d a minute. "
-                                  "Try again in a minute.") % {"n": limit},
-                           headers={"Retry-After": "60"})
-
-
 # --- Serialisation ----------------------------------------------------------------------
 
 def _english() -> bool:
@@ -549,7 +530,6 @@ def _create_request(request, params, district):
     client = client_for_key(params.get("api_key", "").strip())
     if client is None:
         raise Open311Error(403, _("Invalid or missing api_key: ask the district for a key."))
-    _check_rate(client)
     code = params.get("service_code", "").strip()
     if not code:
         raise Open311Error(400, _("service_code is required."))
