@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
+from scipy import sparse
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -260,8 +261,18 @@ class CaseClassifier:
         return self.pipeline
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities, one row per text, columns in the order of `labels`."""
-        return self._fitted().predict_proba(list(texts))
+        """Probabilities, one row per text, columns in the order of `labels`.
+
+        The pipeline's steps are called directly: Pipeline.predict_proba and
+        FeatureUnion.transform spend about 1 ms a call on checks and dispatch, three times
+        what the model itself costs, and every case reported pays it."""
+        pipeline = self._fitted()
+        features = pipeline.named_steps["features"]
+        weights = features.transformer_weights or {}
+        texts = list(texts)
+        X = sparse.hstack([transformer.transform(texts) * weights.get(name, 1.0)
+                           for name, transformer in features.transformer_list], format="csr")
+        return pipeline.named_steps["classify"].predict_proba(X)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         texts = list(texts)

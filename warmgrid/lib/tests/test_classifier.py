@@ -155,6 +155,13 @@ def test_predictions_are_probabilities_ranked_best_first(model):
     assert model.predict([]) == []
 
 
+def test_the_direct_path_gives_what_the_pipeline_gives(model):
+    # predict_proba skips the pipeline's own checks for speed; the numbers must not move.
+    one_by_one = np.vstack([model.predict_proba([text]) for text in SAMPLES])
+    assert np.allclose(one_by_one, model.pipeline.predict_proba(SAMPLES), atol=1e-12)
+    assert np.allclose(model.predict_proba(SAMPLES), one_by_one, atol=1e-12)
+
+
 def test_explain_names_the_words_behind_a_category(model):
     terms = model.explain("楼道里一股煤气味", "gas")
     assert terms and all(weight > 0 for _, weight in terms)
