@@ -130,6 +130,13 @@ def path_filter(paths: list[str], field: str = "area_path") -> Q:
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
 
 
+def enclosing_paths(area_path: str) -> list[str]:
+    """The area and its ancestors, outermost first: the path's prefixes
+    ("370102/370102001/" → ["370102/", "370102/370102001/"])."""
+    parts = [p for p in area_path.split("/") if p]
+    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
 def primary_area_path(user) -> str:
     """The area an account's own audit entries (logins) are filed under."""
     grants = grants_of(user)

@@ -7,20 +7,28 @@ supervision rights over the case's area approve it; neither may be the requester
 case's assignee. One rejection rejects. Only an approved exclusion leaves the case out of
 the assessment. The exclusion row is locked (select_for_update) and every change is a
 conditional update, so two reviewers acting at once cannot both take the same slot.
+The nearest reviewers are told of each request, and the requester of the decision.
 """
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from warmgrid.accounts.scopes import may_dispatch_case, may_handle_case
+from warmgrid.accounts.scopes import (
+    CASE_DISPATCHERS,
+    enclosing_paths,
+    may_dispatch_case,
+    may_handle_case,
+)
 from warmgrid.assessment.models import Exclusion
 from warmgrid.audit.actions import do_record_audit
 from warmgrid.audit.models import AuditEntry
 from warmgrid.cases.models import Case
 from warmgrid.errors import Conflict, Forbidden, ValidationFailed
+from warmgrid.notices.actions import do_notify
 
 REQUESTABLE_STATES = (Case.State.RESOLVED, Case.State.CLOSED)
 MIN_REASON = 4
@@ -33,6 +41,32 @@ def _audit(actor, exclusion: Exclusion, action: str, changes: dict, ip_address: 
         object_id=exclusion.case_id, object_repr=f"exclusion #{exclusion.pk}",
         area_path=exclusion.area_path, changes={"exclusion": exclusion.pk, **changes},
     )
+
+
+def nearest_reviewers(exclusion: Exclusion, case: Case) -> list:
+    """Who is asked to review: those with dispatch rights at the closest level above the
+    case that has anyone left who may review it (community staff before street admins
+    before district admins), so a request reaches the people who know the case."""
+    from warmgrid.accounts.models import RoleAssignment
+
+    barred = {exclusion.requested_by_id, case.assignee_id, exclusion.first_reviewer_id}
+    grants = (RoleAssignment.objects
+              .filter(role__in=CASE_DISPATCHERS, user__is_active=True,
+                      area__path__in=enclosing_paths(exclusion.area_path))
+              .exclude(user_id__in=barred - {None}).select_related("user", "area"))
+    by_level: dict[int, dict] = {}
+    for grant in grants:
+        by_level.setdefault(len(grant.area.path), {})[grant.user_id] = grant.user
+    return list(by_level[max(by_level)].values()) if by_level else []
+
+
+def _ask_for_review(exclusion: Exclusion, case: Case, *, second: bool) -> None:
+    subject = (_("Case #%(id)s: an exclusion from the assessment needs a second reviewer.")
+               if second else
+               _("Case #%(id)s: an exclusion from the assessment waits for your review."))
+    do_notify(recipients=nearest_reviewers(exclusion, case), kind="exclusion_review",
+              case=case, url=reverse("assessment:exclusions"), subject=subject,
+              params={"id": case.pk})
 
 
 def may_request_exclusion(user, case: Case) -> bool:
@@ -79,6 +113,7 @@ def do_request_exclusion(*, actor, case: Case, reason: str, ip_address: str = ""
                 requested_at=now)
             _audit(actor, exclusion, AuditEntry.Action.CREATE,
                    {"step": "requested", "reason": reason[:200]}, ip_address)
+            _ask_for_review(exclusion, case, second=False)
     except IntegrityError:
         raise Conflict(_("This case already has an exclusion waiting for review or "
                          "approved."), code="exclusion_exists") from None
@@ -126,6 +161,15 @@ def do_review_exclusion(*, actor, exclusion: Exclusion, approve: bool, note: str
             setattr(current, name, value)
         _audit(actor, current, AuditEntry.Action.UPDATE,
                {"step": step, "state": current.state, "note": note[:200]}, ip_address)
+        if step == "first_approval":
+            _ask_for_review(current, case, second=True)
+        else:
+            do_notify(recipients=[current.requested_by], kind="exclusion_decided", case=case,
+                      url=reverse("assessment:exclusions"),
+                      subject=(_("Case #%(id)s: your exclusion request was approved.")
+                               if current.state == Exclusion.State.APPROVED else
+                               _("Case #%(id)s: your exclusion request was rejected.")),
+                      params={"id": case.pk})
     return current
 
 

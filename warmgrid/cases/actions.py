@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from warmgrid.accounts import ratelimits
 from warmgrid.accounts.models import Department
 from warmgrid.accounts.scopes import (
+    enclosing_paths,
     may_assist_case,
     may_dispatch_case,
     may_handle_case,
@@ -184,12 +185,6 @@ def _dispatch(case: Case, *, actor, now: dt.datetime, note: str = "") -> None:
     case.assignee, case.assignment_reason = choose_handler(case, now=now)
 
 
-def _prefixes(area_path: str) -> list[str]:
-    """The area and its ancestors: the path's prefixes."""
-    parts = [p for p in area_path.split("/") if p]
-    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
-
-
 # Who may be assigned a case, with what each holds and whether they are on duty, in one
 # statement. Raw SQL because every dispatched case runs it: the ORM spelling (subqueries
 # over OuterRef) cost about 2 ms of query compilation a case, ten times its execution.
@@ -227,7 +222,7 @@ def eligible_handlers(case: Case, *, now: dt.datetime | None = None) -> list:
     from warmgrid.places.models import Area
 
     now = now or timezone.now()
-    prefixes = _prefixes(case.area_path)
+    prefixes = enclosing_paths(case.area_path)
     marks = ", ".join(["%s"] * len(prefixes))
     if case.lead_department_id:
         grant_rule, grant_params = "r.role = %s AND r.department_id = %s", [
@@ -618,8 +613,9 @@ def _area_team(area_path: str, roles) -> list:
     from warmgrid.accounts.models import RoleAssignment
 
     # The area and its ancestors are the path's prefixes: one indexed lookup.
-    grants = (RoleAssignment.objects.filter(role__in=roles, area__path__in=_prefixes(area_path),
-                                            user__is_active=True).select_related("user"))
+    grants = (RoleAssignment.objects
+              .filter(role__in=roles, area__path__in=enclosing_paths(area_path),
+                      user__is_active=True).select_related("user"))
     return [g.user for g in grants]
 
 
@@ -962,7 +958,7 @@ def duty_team(*, department: Department | None = None, area: Area | None = None)
                                                department=department, user__is_active=True)
     else:
         grants = RoleAssignment.objects.filter(role__in=[Role.GRID_WORKER, Role.GRID_LEADER],
-                                               area__path__in=_prefixes(area.path),
+                                               area__path__in=enclosing_paths(area.path),
                                                user__is_active=True)
     people = {g.user_id: g.user for g in grants.select_related("user")}
     return sorted(people.values(), key=lambda u: (str(u), u.pk))

@@ -256,3 +256,35 @@ def test_reviewers_approving_at_once_on_postgresql():
     assert connection.vendor == "postgresql"
     Exclusion.objects.all().delete()
     RoleAssignment.objects.all().delete()
+
+
+def told(kind: str) -> list[tuple[str, int]]:
+    from warmgrid.notices.models import Notice
+
+    return sorted((n.recipient.username, n.case_id)
+                  for n in Notice.objects.filter(kind=kind).select_related("recipient"))
+
+
+def test_reviewers_are_asked_nearest_first_and_the_requester_hears_the_decision(world, case):
+    exclusion = ask(world, case)
+    # The community's staff know the case; the street and district are not troubled yet.
+    assert told("exclusion_review") == [("staff_c1", case.pk)]
+    review(world.community_staff, exclusion)
+    # The first reviewer may not decide twice: the next level up is asked for the second.
+    assert told("exclusion_review") == [("staff_c1", case.pk), ("street_s1", case.pk)]
+    assert told("exclusion_decided") == []
+    review(world.street_admin, exclusion)
+    assert told("exclusion_decided") == [("worker_a", case.pk)]
+
+
+def test_a_rejection_is_told_to_the_requester(world, case):
+    review(world.community_staff, ask(world, case), approve=False)
+    assert told("exclusion_decided") == [("worker_a", case.pk)]
+    assert told("exclusion_review") == [("staff_c1", case.pk)]
+
+
+def test_nobody_barred_from_reviewing_is_asked(world):
+    handled = closed_case(world, assignee=world.community_staff)
+    ask(world, handled, actor=world.worker_a)
+    # The community's only staff handled it: the street is asked instead.
+    assert told("exclusion_review") == [("street_s1", handled.pk)]
