@@ -8,6 +8,7 @@ pass the checked photos to `do_attach_photos` in the same transaction as the ste
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import unicodedata
 from dataclasses import dataclass
@@ -200,3 +201,46 @@ def _store(photo: CheckedPhoto, *, actor, case: Case, event, kind: str, now,
     written.append(attachment.preview.name)
     attachment.save(force_insert=True)
     return attachment
+
+
+ORPHAN_GRACE = dt.timedelta(hours=1)
+
+
+def do_prune_orphan_files(*, older_than: dt.timedelta = ORPHAN_GRACE, dry_run: bool = False,
+                          now=None) -> list[str]:
+    """Delete photo files no Attachment row names: left behind when the transaction that
+    stored them failed after they were written (the rows went, the files stayed). Files
+    younger than `older_than` are left alone, as their upload may still be committing.
+    Walks one month folder at a time, reading only that month's names. Audited with the
+    count; returns the names (deleted, or that would be with `dry_run`)."""
+    storage = Attachment._meta.get_field("file").storage
+    now = now or timezone.now()
+    orphans = []
+    for folder in _month_folders(storage):
+        known = set()
+        for file, preview in Attachment.objects.filter(file__startswith=folder) \
+                .values_list("file", "preview"):
+            known.update((file, preview))
+        _, names = storage.listdir(folder)
+        for name in sorted(names):
+            path = f"{folder}{name}"
+            if path not in known and now - storage.get_modified_time(path) > older_than:
+                orphans.append(path)
+    if not dry_run and orphans:
+        for path in orphans:
+            storage.delete(path)
+        do_record_audit(action=AuditEntry.Action.DELETE, actor_username="warmgrid attachments",
+                        object_type="attachment_files", object_repr="orphan photo files",
+                        changes={"deleted": len(orphans)})
+    return orphans
+
+
+def _month_folders(storage) -> list[str]:
+    """cases/<yyyy>/<mm>/ folders that exist (models.photo_path writes there)."""
+    if not storage.exists("cases"):
+        return []
+    folders = []
+    for year in sorted(storage.listdir("cases")[0]):
+        for month in sorted(storage.listdir(f"cases/{year}")[0]):
+            folders.append(f"cases/{year}/{month}/")
+    return folders
