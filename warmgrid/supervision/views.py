@@ -112,9 +112,9 @@ def _narrowed(request, user) -> tuple[Area | None, list[str] | None]:
 
 def json_script_text(text: str, element_id: str) -> str:
     """JSON text in a data-only script element, as json_script writes it, but without
-    escaping Chinese to \\uXXXX: the map of a district is hundreds of outlines, and its
-    size matters on a phone. The three characters json_script escapes are escaped, so the
-    data cannot close the element."""
+    escaping each Chinese character to a six-byte \\u escape: the map of a district is
+    hundreds of outlines, and its size matters on a phone. The three characters
+    json_script escapes are escaped, so the data cannot close the element."""
     for char, escaped in (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E")):
         text = text.replace(char, escaped)
     return format_html('<script id="{}" type="application/json">{}</script>', element_id,
