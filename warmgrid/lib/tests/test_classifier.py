@@ -155,11 +155,25 @@ def test_predictions_are_probabilities_ranked_best_first(model):
     assert model.predict([]) == []
 
 
-def test_the_direct_path_gives_what_the_pipeline_gives(model):
-    # predict_proba skips the pipeline's own checks for speed; the numbers must not move.
-    one_by_one = np.vstack([model.predict_proba([text]) for text in SAMPLES])
-    assert np.allclose(one_by_one, model.pipeline.predict_proba(SAMPLES), atol=1e-12)
-    assert np.allclose(model.predict_proba(SAMPLES), one_by_one, atol=1e-12)
+def test_the_direct_path_gives_what_the_pipeline_gives(model, shipped):
+    # predict_proba does the pipeline's arithmetic itself for speed; the numbers must not
+    # move, for texts it has seen, new ones, and one none of whose n-grams it knows.
+    texts = [*SAMPLES, *shipped[0][::7], "", "ＸＹＺ？！"]
+    one_by_one = np.vstack([model.predict_proba([text]) for text in texts])
+    assert np.allclose(one_by_one, model.pipeline.predict_proba(texts), rtol=0, atol=1e-12)
+    assert np.allclose(model.predict_proba(texts), one_by_one, rtol=0, atol=1e-12)
+    assert model.predict_proba([]).shape == (0, len(model.labels))
+
+
+def test_the_direct_path_gives_what_the_pipeline_gives_for_two_categories(shipped):
+    texts, labels = shipped
+    pair = [(t, c) for t, c in zip(texts, labels, strict=True) if c in set(labels[:1]) | {
+        next(c for c in labels if c != labels[0])}]
+    two = CaseClassifier().fit([t for t, _ in pair], [c for _, c in pair])
+    assert len(two.labels) == 2
+    sample = [t for t, _ in pair[::5]] + SAMPLES
+    assert np.allclose(two.predict_proba(sample), two.pipeline.predict_proba(sample),
+                       rtol=0, atol=1e-12)
 
 
 def test_explain_names_the_words_behind_a_category(model):
