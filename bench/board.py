@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ensure_database, percentile
+from common import ensure_database, percentile, setup_django
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/warmgrid_board_bench"
 TARGET_MS = 200.0
@@ -323,13 +323,7 @@ def measure(client, url: str, samples: int, **headers) -> list[float]:
 def main() -> int:
     args = parse_args()
     ensure_database(args.database_url, rebuild=args.rebuild)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warmgrid.settings")
-    os.environ["WARMGRID_LOG_LEVEL"] = "WARNING"
-    os.environ["WARMGRID_DEBUG"] = "0"  # as served: no query log, no debug pages
-    import django
-
-    django.setup()
+    setup_django(args.database_url)
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone

@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+import common
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/warmgrid_bench"
 TARGET_PER_SECOND = 200
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,15 +63,10 @@ def parse_args():
 
 
 def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warmgrid.settings")
-    os.environ["WARMGRID_LOG_LEVEL"] = "WARNING"
     # Notices are queued on Redis, as in production, but on the bench's own database:
     # nobody is to deliver them, and main() empties that queue at the end.
     os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
-    import django
-
-    django.setup()
+    common.setup_django(database_url)
 
 
 def make_plan(count: int, seed: int) -> list[tuple]:
@@ -226,8 +223,9 @@ def measure_http(plan, args) -> dict:
         try:
             wait_for(port)
             # Warm every worker (the classifier loads on first use) before timing.
-            subprocess.run([wrk, "-t1",  # noqa: S603 "-c", str(args.workers * 2), "-d2s", "-s", str(script),
-                            f"http://127.0.0.1:{port}"], check=True, capture_output=True)
+            subprocess.run(  # noqa: S603
+                [wrk, "-t1", "-c", str(args.workers * 2), "-d2s", "-s", str(script),
+                 f"http://127.0.0.1:{port}"], check=True, capture_output=True)
             before = Case.objects.count()
             result = subprocess.run(  # noqa: S603
                 [wrk, "-t2", "-c", str(args.connections), "-d", f"{args.seconds}s",

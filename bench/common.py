@@ -1,8 +1,23 @@
-"""What the benchmarks share: their own PostgreSQL database, and percentiles."""
+"""What the benchmarks share: their own PostgreSQL database, Django set up as deployed,
+and percentiles."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlparse
+
+
+def setup_django(database_url: str) -> None:
+    """Django on the benchmark's database, measured as served: DEBUG off (a checkout's
+    default is on, whose query log and cursor wrappers cost every query), quiet logs. The
+    environment is inherited by any app server a benchmark starts."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warmgrid.settings")
+    os.environ["WARMGRID_LOG_LEVEL"] = "WARNING"
+    os.environ["WARMGRID_DEBUG"] = "0"
+    import django
+
+    django.setup()
 
 
 def ensure_database(url: str, *, rebuild: bool) -> None:

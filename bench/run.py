@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ensure_database, percentile
+from common import ensure_database, percentile, setup_django
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/warmgrid_bench"
 TARGET_MS = 50.0
@@ -49,12 +49,7 @@ def timed(call, samples: list[float]) -> object:
 def main() -> int:
     args = parse_args()
     ensure_database(args.database_url, rebuild=args.rebuild)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warmgrid.settings")
-    os.environ["WARMGRID_LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
+    setup_django(args.database_url)
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

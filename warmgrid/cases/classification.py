@@ -53,6 +53,12 @@ def _model():
         return classifier.load_starter_model(settings.VAR_DIR / "models")
 
 
+def warm_up() -> None:
+    """Load the model and its tokenizer now rather than on the first report (seconds on a
+    small machine). No database access: safe before an app server forks its workers."""
+    _model().predict(["预热"])
+
+
 def platform_examples() -> tuple[list[str], list[str]]:
     """The platform's closed cases as labelled examples: the category a person settled on
     (a dispatcher's correction included) is the label."""

@@ -58,3 +58,11 @@ def test_training_uses_a_dispatchers_correction(world, labelled, settings, tmp_p
     assert classification.suggest_category("电梯门关不上了").category.code == "lift"
     assert classification.suggest_category("路灯不亮了").category.code == "road_lamp"
     classification._model.cache_clear()
+
+
+def test_warm_up_loads_the_model_without_touching_the_database():
+    # wsgi.py calls it before gunicorn forks its workers: a database connection opened
+    # there would be shared by every worker. No `db` fixture: any query would raise.
+    classification._model.cache_clear()
+    classification.warm_up()
+    assert classification._model.cache_info().currsize == 1
