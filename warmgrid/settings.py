@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "warmgrid.attachments",
     "warmgrid.assessment",
     "warmgrid.supervision",
+    "warmgrid.warmth",
     "warmgrid.api",
     "warmgrid.demo",
     "warmgrid.ops",
