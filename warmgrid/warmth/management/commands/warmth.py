@@ -77,8 +77,9 @@ class Command(BaseCommand):
         if banded:
             mc = result["monte_carlo"]
             self.stdout.write(_("Monte Carlo: %(draws)s draws; the choice that moves ranks "
-                                "most: %(choice)s") % {"draws": mc["draws"],
-                                                       "choice": CHOICE_LABELS[mc["most_influential"]]})
+                                "most: %(choice)s")
+                              % {"draws": mc["draws"],
+                                 "choice": CHOICE_LABELS[mc["most_influential"]]})
         for row in result["left_out"]:
             self.stdout.write(_("Left out: row %(row)s (%(unit)s), missing %(columns)s")
                               % {"row": row["row"], "unit": row["unit"] or "?",
