@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/cases.py
+	$(BIN)/python bench/warmth.py
 
 # Extract strings into warmgrid/locale/zh_Hans and en, and compile them.
 messages: install
