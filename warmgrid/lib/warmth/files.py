@@ -101,3 +101,43 @@ def indicator_matrix(table: pd.DataFrame, key: str, indicators: list[Indicator]
     if len(set(units)) != len(units):
         raise ValueError(f"The key column {key} names a unit twice.")
     return units, values.loc[complete].to_numpy(dtype=float), left_out
+
+
+def covariate_columns(table: pd.DataFrame, names: list[str]) -> dict[str, list[float]]:
+    """Respondent covariates as numbers: a numeric column as it is; any other is
+    dummy-coded, `column=value` for each value but the most common (the reference)."""
+    out: dict[str, list[float]] = {}
+    for name in names:
+        if name not in table:
+            raise ValueError(f"The responses have no column {name}.")
+        column = table[name]
+        numeric = pd.to_numeric(column, errors="coerce")
+        if numeric.notna().sum() == column.notna().sum():
+            out[name] = numeric.astype(float).tolist()
+            continue
+        values = column.astype("string")
+        counts = values.value_counts()
+        for value in counts.index[1:]:
+            out[f"{name}={value}"] = [float("nan") if pd.isna(v) else float(v == value)
+                                      for v in values]
+    return out
+
+
+def level2_indicators(table: pd.DataFrame, key: str) -> dict[str, dict[str, float]]:
+    """Community indicators by community name, every numeric column but the key."""
+    if key not in table:
+        raise ValueError(f"The level-2 table has no column {key}.")
+    keys = table[key].astype(str)
+    if keys.duplicated().any():
+        raise ValueError(f"The level-2 column {key} names a community twice.")
+    out = {}
+    for name in table.columns:
+        if name == key:
+            continue
+        values = pd.to_numeric(table[name], errors="coerce")
+        if values.notna().any():
+            out[str(name)] = {k: float(v) for k, v in zip(keys, values, strict=True)
+                              if pd.notna(v)}
+    if not out:
+        raise ValueError("The level-2 table has no numeric column.")
+    return out

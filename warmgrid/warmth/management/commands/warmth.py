@@ -1,5 +1,6 @@
-"""`warmgrid warmth index`: a composite index from any indicator table, on plain files,
-with no database (for researchers as much as for the platform).
+"""`warmgrid warmth analyse` (every figure of a survey's answers, from an XLSForm
+instrument) and `warmgrid warmth index` (a composite index from any indicator table), on
+plain files with no database — for researchers as much as for the platform.
 
 The statistics are the pure functions of warmgrid.lib.warmth; this command reads the
 files, turns their errors into messages and prints the result."""
@@ -20,7 +21,7 @@ CHOICE_LABELS = {"normalisation": gettext_lazy("normalisation"),
 
 
 class Command(BaseCommand):
-    help = "Community warmth on plain files: build a composite index."
+    help = "Community warmth on plain files: analyse survey answers, build a composite index."
     requires_system_checks = []  # works without a database or a configured site
 
     def add_arguments(self, parser):
@@ -32,9 +33,98 @@ class Command(BaseCommand):
                            help="CSV (UTF-8 or GBK) or .xlsx: one row per unit")
         index.add_argument("--spec", type=Path, required=True, help="JSON spec")
         index.add_argument("--json", action="store_true", help="Print one JSON object.")
+        analyse = sub.add_parser(
+            "analyse", help="Scores, reliability, structure and the between-community "
+            "models of a survey's answers; see docs/warmth.md.")
+        analyse.add_argument("--responses", type=Path, required=True,
+                             help="CSV (UTF-8 or GBK) or .xlsx: one row per respondent, "
+                                  "one column per question")
+        analyse.add_argument("--instrument", type=Path, required=True,
+                             help="The XLSForm (.xlsx or .md) the answers were collected with")
+        analyse.add_argument("--group-by", help="Column naming each respondent's community")
+        analyse.add_argument("--covariates", default="",
+                             help="Comma-separated respondent columns (categories are "
+                                  "dummy-coded)")
+        analyse.add_argument("--level2", type=Path,
+                             help="CSV or .xlsx of community indicators (governance)")
+        analyse.add_argument("--level2-key", help="The column of --level2 naming the "
+                                                  "community")
+        analyse.add_argument("--missing", choices=("pairwise", "listwise"),
+                             default="pairwise")
+        analyse.add_argument("--min-answered", type=float, default=0.5,
+                             help="Share of a facet's items a respondent must answer")
+        analyse.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, subcommand: str, **options):
-        self.index(options["indicators"], options["spec"], as_json=options["json"])
+        if subcommand == "analyse":
+            self.analyse(options)
+        else:
+            self.index(options["indicators"], options["spec"], as_json=options["json"])
+
+    def analyse(self, options):
+        from warmgrid.lib.warmth import analysis, files, instrument
+
+        try:
+            form = instrument.read_instrument(options["instrument"])
+            table = files.read_table(options["responses"])
+            answers, _columns = instrument.answer_values(form, table)
+            group_by = options["group_by"]
+            labels = covariates = level2 = None
+            if group_by:
+                if group_by not in table:
+                    raise ValueError(_("The responses have no column %(column)s.")
+                                     % {"column": group_by})
+                labels = table[group_by].astype(str).tolist()
+            wanted = [c.strip() for c in options["covariates"].split(",") if c.strip()]
+            if wanted:
+                covariates = files.covariate_columns(table, wanted)
+            if options["level2"]:
+                if not options["level2_key"]:
+                    raise ValueError(_("--level2 needs --level2-key."))
+                level2 = files.level2_indicators(files.read_table(options["level2"]),
+                                                 options["level2_key"])
+            if (covariates or level2) and not group_by:
+                raise ValueError(_("Covariates and --level2 need --group-by."))
+            result = analysis.analyse(form, answers, group_labels=labels,
+                                      covariates=covariates, level2=level2,
+                                      missing=options["missing"],
+                                      min_answered=options["min_answered"])
+        except OSError as exc:
+            raise CommandError(_("Cannot read %(path)s: %(error)s")
+                               % {"path": exc.filename, "error": exc.strerror}) from exc
+        except ValueError as exc:
+            raise CommandError(_("The answers cannot be analysed: %(reason)s")
+                               % {"reason": exc}) from exc
+        result = analysis.jsonable(result)
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        self._print_analysis(result)
+
+    def _print_analysis(self, result: dict) -> None:
+        temperature = result["scores"]["temperature"]
+        self.stdout.write(_("%(title)s: %(n)s respondents; temperature %(mean)s (0–100)")
+                          % {"title": result["instrument"]["title"], "n": result["n"],
+                             "mean": f"{temperature['mean']:.1f}"
+                             if temperature["mean"] is not None else "—"})
+        for name, summary in result["scores"]["dimensions"].items():
+            mean = f"{summary['mean']:.1f}" if summary["mean"] is not None else "—"
+            self.stdout.write(f"  {name}: {mean} (n={summary['n']})")
+        for facet, figures in result["reliability"].items():
+            if "alpha" in figures:
+                low, high = figures["alpha_ci"]
+                self.stdout.write(_("  reliability of %(facet)s: alpha %(alpha).2f "
+                                    "[%(low).2f, %(high).2f]")
+                                  % {"facet": facet, "alpha": figures["alpha"],
+                                     "low": low, "high": high})
+        groups = result.get("groups")
+        if groups:
+            icc = groups["by_outcome"]["temperature"].get("icc", {})
+            if "icc1" in icc:
+                self.stdout.write(_("  %(count)s communities; ICC(1) %(icc1).3f, "
+                                    "ICC(2) %(icc2).3f")
+                                  % {"count": groups["count"], "icc1": icc["icc1"],
+                                     "icc2": icc["icc2"] or 0})
 
     def index(self, indicators_path: Path, spec_path: Path, *, as_json: bool):
         from warmgrid.lib.warmth import composite, files
