@@ -8,6 +8,7 @@ anonymity rule): such communities appear in no group-level figure and are counte
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -38,14 +39,18 @@ def analyse(instrument: Instrument, answers: np.ndarray, *,
             missing: str = "pairwise", min_answered: float = 0.5) -> dict:
     items = list(instrument.items)
     scores = scoring.score(answers, items, min_answered=min_answered)
-    temperature = np.nanmean(np.column_stack(list(scores.dimensions.values())), axis=1) \
-        if scores.dimensions else np.full(answers.shape[0], np.nan)
+    inside = [d for d in scores.dimensions if d not in instrument.outside_temperature]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a respondent with no dimension
+        temperature = (np.nanmean(np.column_stack([scores.dimensions[d] for d in inside]),
+                                  axis=1) if inside else np.full(answers.shape[0], np.nan))
     result: dict = {
         "instrument": {"title": instrument.title, "form_id": instrument.form_id,
                        "version": instrument.version, "items": len(items)},
         "n": int(answers.shape[0]),
         "choices": {"missing": missing, "scoring": scores.choices,
-                    "temperature": "mean of the dimension scores a respondent has",
+                    "temperature": "mean of the respondent's scores on "
+                                   + ", ".join(inside),
                     "suppression": f"groups with fewer than {MIN_GROUP} respondents are "
                                    "left out of group-level figures"},
         "scores": {
@@ -54,6 +59,18 @@ def analyse(instrument: Instrument, answers: np.ndarray, *,
             "facets": {f: _summary(v) for f, v in scores.facets.items()},
         },
     }
+    result["validity"] = {}
+    for dimension in sorted(instrument.outside_temperature):
+        for facet, dim in scores.facet_dimension.items():
+            if dim != dimension:
+                continue
+            values = scores.facets[facet]
+            both = ~np.isnan(values) & ~np.isnan(temperature)
+            if both.sum() >= 3 and np.std(values[both]) > 0 and np.std(temperature[both]) > 0:
+                result["validity"][facet] = {
+                    "r_with_temperature": float(np.corrcoef(values[both],
+                                                            temperature[both])[0, 1]),
+                    "n": int(both.sum())}
     facet_items: dict[str, list[int]] = {}
     for j, item in enumerate(items):
         facet_items.setdefault(item.facet, []).append(j)

@@ -6,6 +6,9 @@ Pure, no Django. pyxform parses the survey, choices and settings sheets, groups,
 
 - `dimension` and `facet`: a question with both is a scored item;
 - `reverse`: yes / true / 1 for a reverse-keyed item;
+- `temperature`: no for the items of a dimension kept out of the temperature (outcomes
+  such as belonging and the 0–10 thermometer, which check the temperature's validity);
+  a dimension is in or out as a whole;
 - on the choices sheet, `missing`: yes for a choice that counts as missing ("don't know",
   "refused") although its name is a number.
 
@@ -43,6 +46,7 @@ class Question:
     dimension: str = ""
     facet: str = ""
     reverse: bool = False
+    in_temperature: bool = True
     relevant: str = ""
     constraint: str = ""
     required: bool = False
@@ -59,6 +63,7 @@ class Instrument:
     questions: tuple[Question, ...]
     items: tuple[ItemSpec, ...] = field(default=())
     item_types: dict[str, str] = field(default_factory=dict)
+    outside_temperature: frozenset[str] = frozenset()  # dimensions that check validity
 
     def question(self, name: str) -> Question:
         return next(q for q in self.questions if q.name == name)
@@ -135,6 +140,8 @@ def read_instrument(path: str | Path) -> Instrument:
             dimension=str(child.get("dimension", "")).strip(),
             facet=str(child.get("facet", "")).strip(),
             reverse=str(child.get("reverse", "")).strip().lower() in _YES,
+            in_temperature=str(child.get("temperature", "")).strip().lower()
+            not in {"no", "false", "0", "n"},
             relevant=bind.get("relevant", ""), constraint=bind.get("constraint", ""),
             required=str(bind.get("required", "")).strip().lower() in _YES,
             choices=tuple(child.get("choices", ())))
@@ -154,12 +161,31 @@ def read_instrument(path: str | Path) -> Instrument:
         types[question.name] = question.type
     if not items:
         raise InstrumentError(f"{path.name}: no question has a dimension and a facet.")
+    inside: dict[str, set[bool]] = {}
+    for question in questions:
+        if question.dimension:
+            inside.setdefault(question.dimension, set()).add(question.in_temperature)
+    mixed = sorted(d for d, flags in inside.items() if len(flags) > 1)
+    if mixed:
+        raise InstrumentError(f"Dimension {', '.join(mixed)}: the temperature column must be "
+                              "the same for all its items.")
     return Instrument(
         title=str(form.get("title", "")), form_id=str(form.get("id_string", "")),
         version=str(form.get("version", "")),
         default_language=str(form.get("default_language", "default")),
         languages=tuple(sorted(languages)), questions=tuple(questions), items=tuple(items),
-        item_types=types)
+        item_types=types,
+        outside_temperature=frozenset(d for d, flags in inside.items() if flags == {False}))
+
+
+# Seconds a respondent needs, by question type: a rough rule for the length of a form.
+SECONDS = {"note": 20, "select one": 15, "select all that apply": 25, "integer": 15,
+           "decimal": 15, "text": 40}
+
+
+def estimated_minutes(instrument: Instrument) -> float:
+    """The form's length by SECONDS (relevance ignored: every question counted)."""
+    return sum(SECONDS.get(q.type, 15) for q in instrument.questions) / 60
 
 
 def answer_values(instrument: Instrument, table) -> tuple:
