@@ -1,6 +1,9 @@
 """Every figure of a warmth survey in one object, keyed by the instrument's own dimension
 and facet names — what `warmgrid warmth analyse` prints and the report pages will read.
 
+Responses that data quality flags (warmgrid.lib.warmth.quality) are left out unless
+`include_flagged`; the counts are reported either way, and `n` is what was analysed.
+
 Pure, no Django. Aggregates over fewer than `MIN_GROUP` respondents are suppressed (the
 anonymity rule): such communities appear in no group-level figure and are counted in
 `suppressed_groups`.
@@ -14,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from warmgrid.lib.warmth import groups as group_stats
-from warmgrid.lib.warmth import multilevel, reliability, scoring, structure
+from warmgrid.lib.warmth import multilevel, quality, reliability, scoring, structure
 from warmgrid.lib.warmth.instrument import Instrument
 
 MIN_GROUP = 5
@@ -36,8 +39,24 @@ def analyse(instrument: Instrument, answers: np.ndarray, *,
             group_labels: Sequence[str] | None = None,
             covariates: Mapping[str, Sequence[float]] | None = None,
             level2: Mapping[str, Mapping[str, float]] | None = None,
-            missing: str = "pairwise", min_answered: float = 0.5) -> dict:
+            missing: str = "pairwise", min_answered: float = 0.5,
+            durations: Sequence[float] | None = None, include_flagged: bool = False,
+            row_keys: Sequence | None = None) -> dict:
     items = list(instrument.items)
+    answers = np.asarray(answers, dtype=float)
+    checked = quality.flag_responses(
+        answers, items, durations=durations, row_keys=row_keys,
+        single_choice=[instrument.item_types[i.name] == "select one" for i in items])
+    quality_report = {"counts": checked["counts"], "flagged": checked["flagged_count"],
+                      "included": include_flagged, "choices": checked["choices"]}
+    if not include_flagged and checked["flagged_count"]:
+        keep = ~checked["flagged"]
+        answers = answers[keep]
+        if group_labels is not None:
+            group_labels = [g for g, k in zip(group_labels, keep, strict=True) if k]
+        if covariates:
+            covariates = {name: np.asarray(v, dtype=float)[keep]
+                          for name, v in covariates.items()}
     scores = scoring.score(answers, items, min_answered=min_answered)
     inside = [d for d in scores.dimensions if d not in instrument.outside_temperature]
     with warnings.catch_warnings():
@@ -48,6 +67,7 @@ def analyse(instrument: Instrument, answers: np.ndarray, *,
         "instrument": {"title": instrument.title, "form_id": instrument.form_id,
                        "version": instrument.version, "items": len(items)},
         "n": int(answers.shape[0]),
+        "quality": quality_report,
         "choices": {"missing": missing, "scoring": scores.choices,
                     "temperature": "mean of the respondent's scores on "
                                    + ", ".join(inside),

@@ -49,7 +49,11 @@ def survey(tmp_path):
             rows.append(row)
     for _ in range(3):  # a community too small to be shown
         rows.append({"community": "小社区", "tenure": "owner",
-                     **{f"{f}{i}": 3 for f in FACETS for i in range(3)}})
+                     **{f"{f}{i}": int(rng.integers(1, 6)) for f in FACETS for i in range(3)}})
+    for _ in range(4):  # straight-liners: "agree" to every statement and to its opposite
+        rows.append({"community": "社区0", "tenure": "owner",
+                     **{f"{f}{i}": 4 for f in FACETS for i in range(3)}})
+    rows.append(dict(rows[1]))  # a duplicate
     rows[0]["trust0"] = 9  # "don't know"
     responses = tmp_path / "responses.csv"
     pd.DataFrame(rows).to_csv(responses, index=False, encoding="gb18030")
@@ -75,8 +79,13 @@ def test_every_figure_keyed_by_the_instruments_own_names(survey, capsys):
     assert set(result["reliability"]) == set(FACETS)
     assert set(result["structure"]) == {"interests", "capital"}
     # The same alpha as the pure function on the same keyed answers.
+    assert result["quality"]["counts"]["straight_lining"] == 4
+    assert result["quality"]["counts"]["duplicate"] == 4  # three straight-liners, one copy
+    assert result["quality"]["flagged"] == 5 and not result["quality"]["included"]
+    assert result["n"] == 603
     instrument = read_instrument(form)
     matrix, _ = answer_values(instrument, pd.read_csv(responses, encoding="gb18030"))
+    matrix = matrix[:603]  # the analysis leaves the flagged rows out
     keyed = clean_items(matrix, instrument.items)
     trust = [j for j, item in enumerate(instrument.items) if item.facet == "trust"]
     assert result["reliability"]["trust"]["alpha"] == pytest.approx(
@@ -112,3 +121,10 @@ def test_wrong_options_are_refused_with_the_reason(survey, extra, message):
     with pytest.raises(CommandError, match=message):
         call_command("warmth", "analyse", "--responses", str(responses),
                      "--instrument", str(form), *extra)
+
+
+def test_flagged_responses_can_be_kept(survey, capsys):
+    responses, form, _ = survey
+    result = json.loads(run(capsys, "--responses", responses, "--instrument", form,
+                            "--include-flagged", "--json"))
+    assert result["n"] == 608 and result["quality"]["included"]

@@ -18,6 +18,10 @@ CHOICE_LABELS = {"normalisation": gettext_lazy("normalisation"),
                  "weighting": gettext_lazy("weighting"),
                  "aggregation": gettext_lazy("aggregation"),
                  "outliers": gettext_lazy("outlier treatment")}
+FLAG_LABELS = {"straight_lining": gettext_lazy("straight-lining"),
+               "speeding": gettext_lazy("speeding"),
+               "duplicate": gettext_lazy("duplicate"),
+               "out_of_range": gettext_lazy("out of range")}
 
 
 class Command(BaseCommand):
@@ -53,6 +57,11 @@ class Command(BaseCommand):
                              default="pairwise")
         analyse.add_argument("--min-answered", type=float, default=0.5,
                              help="Share of a facet's items a respondent must answer")
+        analyse.add_argument("--duration-column",
+                             help="Column of completion times in seconds (flags speeding)")
+        analyse.add_argument("--include-flagged", action="store_true",
+                             help="Keep responses that data quality flags (left out by "
+                                  "default)")
         analyse.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, subcommand: str, **options):
@@ -62,6 +71,8 @@ class Command(BaseCommand):
             self.index(options["indicators"], options["spec"], as_json=options["json"])
 
     def analyse(self, options):
+        import pandas as pd
+
         from warmgrid.lib.warmth import analysis, files, instrument
 
         try:
@@ -85,10 +96,20 @@ class Command(BaseCommand):
                                                  options["level2_key"])
             if (covariates or level2) and not group_by:
                 raise ValueError(_("Covariates and --level2 need --group-by."))
+            durations = None
+            if options["duration_column"]:
+                if options["duration_column"] not in table:
+                    raise ValueError(_("The responses have no column %(column)s.")
+                                     % {"column": options["duration_column"]})
+                durations = pd.to_numeric(table[options["duration_column"]],
+                                          errors="coerce").to_numpy(dtype=float)
             result = analysis.analyse(form, answers, group_labels=labels,
                                       covariates=covariates, level2=level2,
                                       missing=options["missing"],
-                                      min_answered=options["min_answered"])
+                                      min_answered=options["min_answered"],
+                                      durations=durations,
+                                      include_flagged=options["include_flagged"],
+                                      row_keys=_row_keys(table, options["duration_column"]))
         except OSError as exc:
             raise CommandError(_("Cannot read %(path)s: %(error)s")
                                % {"path": exc.filename, "error": exc.strerror}) from exc
@@ -107,6 +128,14 @@ class Command(BaseCommand):
                           % {"title": result["instrument"]["title"], "n": result["n"],
                              "mean": f"{temperature['mean']:.1f}"
                              if temperature["mean"] is not None else "—"})
+        checked = result["quality"]
+        self.stdout.write(_("  data quality: %(flagged)s responses flagged (%(what)s); "
+                            "%(kept)s")
+                          % {"flagged": checked["flagged"],
+                             "what": ", ".join(f"{FLAG_LABELS[k]} {v}" for k, v in
+                                               checked["counts"].items()),
+                             "kept": _("kept in the analysis") if checked["included"]
+                             else _("left out of the analysis")})
         for name, summary in result["scores"]["dimensions"].items():
             mean = f"{summary['mean']:.1f}" if summary["mean"] is not None else "—"
             self.stdout.write(f"  {name}: {mean} (n={summary['n']})")
@@ -174,3 +203,10 @@ class Command(BaseCommand):
             self.stdout.write(_("Left out: row %(row)s (%(unit)s), missing %(columns)s")
                               % {"row": row["row"], "unit": row["unit"] or "?",
                                  "columns": ", ".join(row["missing"]) or "?"})
+
+
+def _row_keys(table, duration_column: str | None) -> list[tuple]:
+    """Every answer of a response (its completion time aside), for finding duplicates."""
+    columns = [c for c in table.columns if c != duration_column]
+    return [tuple("" if value != value else str(value) for value in row)  # NaN != NaN
+            for row in table[columns].itertuples(index=False, name=None)]
