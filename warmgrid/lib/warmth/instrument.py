@@ -216,3 +216,28 @@ def answer_values(instrument: Instrument, table) -> tuple:
         else:
             matrix[:, j] = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     return matrix, columns
+
+
+def to_xform(path: str | Path) -> str:
+    """The XForm XML of an XLSForm, for ODK Collect, KoboCollect and Enketo (pyxform)."""
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2xform import convert
+
+    try:
+        return convert(str(path), pretty_print=True).xform
+    except PyXFormError as exc:
+        raise InstrumentError(f"{Path(path).name}: {exc}") from exc
+
+
+def to_xlsx(path: str | Path, out: str | Path) -> Path:
+    """The XLSForm as an .xlsx workbook (a markdown form is converted, an .xlsx copied)."""
+    import shutil
+
+    from pyxform.xls2json_backends import md_table_to_workbook
+
+    path, out = Path(path), Path(out)
+    if path.suffix.lower() == ".md":
+        md_table_to_workbook(path.read_text(encoding="utf-8")).save(out)
+    else:
+        shutil.copyfile(path, out)
+    return out

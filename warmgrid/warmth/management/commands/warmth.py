@@ -37,6 +37,13 @@ class Command(BaseCommand):
                            help="CSV (UTF-8 or GBK) or .xlsx: one row per unit")
         index.add_argument("--spec", type=Path, required=True, help="JSON spec")
         index.add_argument("--json", action="store_true", help="Print one JSON object.")
+        form = sub.add_parser(
+            "form", help="Check an XLSForm instrument and export it as .xlsx or XForm XML "
+            "(for ODK Collect, KoboCollect and Enketo).")
+        form.add_argument("instrument", type=Path, nargs="?",
+                          help="The XLSForm (.xlsx or .md); default: 社区温度量表")
+        form.add_argument("--xlsx", type=Path, help="Write the form as an .xlsx workbook")
+        form.add_argument("--xform", type=Path, help="Write the XForm XML")
         analyse = sub.add_parser(
             "analyse", help="Scores, reliability, structure and the between-community "
             "models of a survey's answers; see docs/warmth.md.")
@@ -67,8 +74,40 @@ class Command(BaseCommand):
     def handle(self, *args, subcommand: str, **options):
         if subcommand == "analyse":
             self.analyse(options)
+        elif subcommand == "form":
+            self.form(options)
         else:
             self.index(options["indicators"], options["spec"], as_json=options["json"])
+
+    def form(self, options):
+        from warmgrid.lib.warmth import instrument
+        from warmgrid.warmth.instruments import DEFAULT_INSTRUMENT
+
+        path = options["instrument"] or DEFAULT_INSTRUMENT
+        try:
+            form = instrument.read_instrument(path)
+            if options["xform"]:
+                options["xform"].write_text(instrument.to_xform(path), encoding="utf-8")
+            if options["xlsx"]:
+                instrument.to_xlsx(path, options["xlsx"])
+        except OSError as exc:
+            raise CommandError(_("Cannot read %(path)s: %(error)s")
+                               % {"path": exc.filename, "error": exc.strerror}) from exc
+        except ValueError as exc:
+            raise CommandError(_("The form cannot be used: %(reason)s")
+                               % {"reason": exc}) from exc
+        self.stdout.write(_("%(title)s (%(form_id)s, version %(version)s): %(questions)s "
+                            "questions, %(items)s scored in %(facets)s facets; languages: "
+                            "%(languages)s; about %(minutes)s minutes")
+                          % {"title": form.title, "form_id": form.form_id,
+                             "version": form.version, "questions": len(form.questions),
+                             "items": len(form.items),
+                             "facets": len({i.facet for i in form.items}),
+                             "languages": ", ".join(form.languages),
+                             "minutes": round(instrument.estimated_minutes(form))})
+        for target in (options["xlsx"], options["xform"]):
+            if target:
+                self.stdout.write(_("Written: %(path)s") % {"path": target})
 
     def analyse(self, options):
         import pandas as pd
