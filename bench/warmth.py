@@ -1,6 +1,6 @@
 """Warmth analysis end to end (`make bench`): 100,000 responses × 48 items across 300
-communities — scoring, reliability of every facet, KMO / Bartlett / EFA, ICC of every
-dimension, the null → residents → governance multilevel model, and the composite index
+communities — scoring, reliability of every facet, KMO / Bartlett / EFA, the CFA of the facets,
+ICC of every dimension, the null → residents → governance multilevel model, and the composite index
 with 1,000 Monte Carlo draws. Prints each step's time, the total and the peak memory
 (resident set size); target: under 30 s.
 
@@ -24,7 +24,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from warmgrid.lib.warmth import composite, groups, multilevel, reliability, scoring, structure
+from warmgrid.lib.warmth import (
+    cfa,
+    composite,
+    groups,
+    multilevel,
+    reliability,
+    scoring,
+    structure,
+)
 
 TARGET_SECONDS = 30.0
 DONT_KNOW = 9
@@ -103,6 +111,10 @@ def main() -> int:
     timed(steps, "reliability: alpha, Feldt CI, omega (16 facets)", facet_reliability)
     timed(steps, "KMO, Bartlett, EFA (48 items, 4 factors)",
           lambda: structure.structure(scores.items, n_factors=4))
+    facets = {facet: [item.name for item in items if item.facet == facet]
+              for facet in facet_names}
+    fit = timed(steps, "CFA (16 facets as factors, 48 items)",
+                lambda: cfa.cfa(scores.items, [item.name for item in items], facets))
     labels = community.astype(str)
     timed(steps, "ICC(1), ICC(2) (4 dimensions)",
           lambda: {d: groups.icc_oneway(values, labels)
@@ -133,7 +145,8 @@ def main() -> int:
           f"{total / TARGET_SECONDS:.2f}); peak memory {peak_mib:,.0f} MiB; models "
           f"{'converged' if model['converged'] else 'DID NOT CONVERGE'}; governance explains "
           f"{model['between_variance_explained_by_governance']:.0%} of the between-community "
-          "variance")
+          f"variance; CFA CFI {fit['cfi']:.3f}, RMSEA {fit['rmsea']:.3f}, SRMR "
+          f"{fit['srmr']:.3f}")
     if args.json:
         args.json.write_text(json.dumps({"steps": steps, "total_seconds": round(total, 2),
                                          "peak_mib": round(peak_mib)}, indent=2))

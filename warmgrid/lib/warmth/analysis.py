@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from warmgrid.lib.warmth import cfa, multilevel, quality, reliability, scoring, structure
 from warmgrid.lib.warmth import groups as group_stats
-from warmgrid.lib.warmth import multilevel, quality, reliability, scoring, structure
 from warmgrid.lib.warmth.instrument import Instrument
 
 MIN_GROUP = 5
@@ -117,6 +117,15 @@ def analyse(instrument: Instrument, answers: np.ndarray, *,
             result["structure"][dimension]["items"] = [items[j].name for j in columns]
         except (ValueError, np.linalg.LinAlgError) as exc:
             result["structure"][dimension] = _failed(exc)
+    reflective = {facet: [items[j].name for j in columns]
+                  for facet, columns in facet_items.items()
+                  if len(columns) >= 3 and all(
+                      instrument.item_types[items[j].name] == "select one" for j in columns)}
+    if len(reflective) >= 1:
+        try:
+            result["cfa"] = cfa.cfa(scores.items, [i.name for i in items], reflective)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            result["cfa"] = _failed(exc)
     if group_labels is None:
         return result
 

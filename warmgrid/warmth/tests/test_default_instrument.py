@@ -71,3 +71,6 @@ def test_scores_on_answers_generated_from_it():
     assert result["validity"]["thermometer"]["r_with_temperature"] > 0.7
     assert result["validity"]["belonging"]["r_with_temperature"] > 0.7
     assert "outcomes" not in result["choices"]["temperature"]
+    # The instrument's own structure, one factor per reflective facet (10 of them).
+    assert result["cfa"]["factors"] == 10 and result["cfa"]["converged"]
+    assert result["cfa"]["srmr"] < 0.1
