@@ -7,6 +7,7 @@ files, turns their errors into messages and prints the result."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -26,7 +27,8 @@ FLAG_LABELS = {"straight_lining": gettext_lazy("straight-lining"),
 
 class Command(BaseCommand):
     help = "Community warmth on plain files: analyse survey answers, build a composite index."
-    requires_system_checks = []  # works without a database or a configured site
+    # form, analyse and index work on plain files without a database; indicators reads it.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True)
@@ -44,6 +46,14 @@ class Command(BaseCommand):
                           help="The XLSForm (.xlsx or .md); default: 社区温度量表")
         form.add_argument("--xlsx", type=Path, help="Write the form as an .xlsx workbook")
         form.add_argument("--xform", type=Path, help="Write the XForm XML")
+        indicators = sub.add_parser(
+            "indicators", help="Governance indicators per community from the platform's "
+            "records, as a table for --level2 or the index (all areas: an operator's tool).")
+        indicators.add_argument("--from", dest="start", required=True,
+                                type=dt.date.fromisoformat, help="First day, YYYY-MM-DD")
+        indicators.add_argument("--to", dest="end", required=True,
+                                type=dt.date.fromisoformat, help="Last day, YYYY-MM-DD")
+        indicators.add_argument("--out", type=Path, help="Write CSV here (default: print)")
         analyse = sub.add_parser(
             "analyse", help="Scores, reliability, structure and the between-community "
             "models of a survey's answers; see docs/warmth.md.")
@@ -76,8 +86,38 @@ class Command(BaseCommand):
             self.analyse(options)
         elif subcommand == "form":
             self.form(options)
+        elif subcommand == "indicators":
+            self.indicators(options)
         else:
             self.index(options["indicators"], options["spec"], as_json=options["json"])
+
+    def indicators(self, options):
+        import csv
+        import io
+
+        from django.utils import timezone
+
+        from warmgrid.warmth.queries import governance_indicators
+
+        if options["end"] < options["start"]:
+            raise CommandError(_("--to must not be before --from."))
+        zone = timezone.get_current_timezone()
+        start = dt.datetime.combine(options["start"], dt.time(), tzinfo=zone)
+        end = dt.datetime.combine(options["end"] + dt.timedelta(days=1), dt.time(),
+                                  tzinfo=zone)
+        rows = governance_indicators(None, start=start, end=end)
+        if not rows:
+            raise CommandError(_("There are no communities on the map yet."))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        if options["out"]:
+            # With a byte-order mark, so that Excel opens the Chinese names correctly.
+            options["out"].write_text(buffer.getvalue(), encoding="utf-8-sig")
+            self.stdout.write(_("Written: %(path)s") % {"path": options["out"]})
+        else:
+            self.stdout.write(buffer.getvalue(), ending="")
 
     def form(self, options):
         from warmgrid.lib.warmth import instrument
