@@ -6,7 +6,8 @@ Responses that data quality flags (warmgrid.lib.warmth.quality) are left out unl
 
 Pure, no Django. Aggregates over fewer than `MIN_GROUP` respondents are suppressed (the
 anonymity rule): such communities appear in no group-level figure and are counted in
-`suppressed_groups`.
+`suppressed_groups`, a score answered by fewer has no mean, and fewer respondents in all
+are refused.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ MIN_GROUP = 5
 
 def _summary(values: np.ndarray) -> dict:
     present = values[~np.isnan(values)]
-    if present.size == 0:
-        return {"n": 0, "mean": None, "sd": None}
+    if present.size < MIN_GROUP:
+        return {"n": int(present.size), "mean": None, "sd": None,
+                "suppressed": bool(present.size)}
     return {"n": int(present.size), "mean": float(present.mean()),
             "sd": float(present.std(ddof=1)) if present.size > 1 else None}
 
@@ -57,6 +59,9 @@ def analyse(instrument: Instrument, answers: np.ndarray, *,
         if covariates:
             covariates = {name: np.asarray(v, dtype=float)[keep]
                           for name, v in covariates.items()}
+    if answers.shape[0] < MIN_GROUP:
+        raise ValueError(f"{answers.shape[0]} responses to analyse: figures over fewer than "
+                         f"{MIN_GROUP} respondents are not shown.")
     scores = scoring.score(answers, items, min_answered=min_answered)
     inside = [d for d in scores.dimensions if d not in instrument.outside_temperature]
     with warnings.catch_warnings():

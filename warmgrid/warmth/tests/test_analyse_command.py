@@ -128,3 +128,12 @@ def test_flagged_responses_can_be_kept(survey, capsys):
     result = json.loads(run(capsys, "--responses", responses, "--instrument", form,
                             "--include-flagged", "--json"))
     assert result["n"] == 608 and result["quality"]["included"]
+
+
+def test_fewer_than_five_respondents_are_not_analysed(survey, tmp_path):
+    responses, form, _ = survey
+    few = tmp_path / "few.csv"
+    few.write_text("\n".join(responses.read_text(encoding="gb18030").splitlines()[:5]),
+                   encoding="utf-8")
+    with pytest.raises(CommandError, match="fewer than 5"):
+        call_command("warmth", "analyse", "--responses", str(few), "--instrument", str(form))
