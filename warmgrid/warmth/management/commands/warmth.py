@@ -46,6 +46,12 @@ class Command(BaseCommand):
                           help="The XLSForm (.xlsx or .md); default: 社区温度量表")
         form.add_argument("--xlsx", type=Path, help="Write the form as an .xlsx workbook")
         form.add_argument("--xform", type=Path, help="Write the XForm XML")
+        load = sub.add_parser(
+            "import-form", help="Store an XLSForm as a version of its instrument (the same "
+            "file again changes nothing; a published version is frozen).")
+        load.add_argument("file", type=Path, help="The XLSForm (.xlsx, .xls or .md)")
+        load.add_argument("--publish", action="store_true",
+                          help="Publish (freeze) the version for collection")
         indicators = sub.add_parser(
             "indicators", help="Governance indicators per community from the platform's "
             "records, as a table for --level2 or the index (all areas: an operator's tool).")
@@ -88,8 +94,33 @@ class Command(BaseCommand):
             self.form(options)
         elif subcommand == "indicators":
             self.indicators(options)
+        elif subcommand == "import-form":
+            self.import_form(options)
         else:
             self.index(options["indicators"], options["spec"], as_json=options["json"])
+
+    def import_form(self, options):
+        from warmgrid.errors import DomainError
+        from warmgrid.warmth.actions import do_import_instrument, do_publish_version
+
+        path = options["file"]
+        try:
+            content = path.read_bytes()
+            version, created = do_import_instrument(actor=None, name=path.name,
+                                                    content=content)
+            if options["publish"]:
+                version = do_publish_version(actor=None, version=version)
+        except OSError as exc:
+            raise CommandError(_("Cannot read %(path)s: %(error)s")
+                               % {"path": path, "error": exc.strerror}) from exc
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from exc
+        state = _("published") if version.is_published else _("draft")
+        self.stdout.write((_("Stored %(form)s version %(version)s (%(state)s).") if created
+                           else _("%(form)s version %(version)s is already stored "
+                                  "(%(state)s).")) % {"form": version.instrument.form_id,
+                                                       "version": version.version,
+                                                       "state": state})
 
     def indicators(self, options):
         import csv
