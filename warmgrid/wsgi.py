@@ -1,3 +1,4 @@
+import logging
 import os
 
 from django.conf import settings
@@ -11,4 +12,8 @@ if not settings.DEBUG:
     # it; with `gunicorn --preload` it is loaded once and shared by the forked workers.
     from warmgrid.cases.classification import warm_up
 
-    warm_up()
+    try:
+        warm_up()
+    except Exception:  # the site must still start; the first report will try again
+        logging.getLogger("warmgrid").warning("case classifier not loaded at start-up",
+                                              exc_info=True)
