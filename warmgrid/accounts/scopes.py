@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from warmgrid.accounts.models import Role, RoleAssignment
 
@@ -128,6 +128,11 @@ def path_filter(paths: list[str], field: str = "area_path") -> Q:
     if not paths:
         return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
+
+
+def scoped(queryset: QuerySet, paths: list[str] | None, field: str = "area_path") -> QuerySet:
+    """`queryset` limited to `paths` (None: every area)."""
+    return queryset if paths is None else queryset.filter(path_filter(paths, field))
 
 
 def enclosing_paths(area_path: str) -> list[str]:

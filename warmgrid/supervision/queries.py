@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.http import Http404
 
-from warmgrid.accounts.scopes import case_dispatch_paths, is_system_admin, path_filter
+from warmgrid.accounts.scopes import case_dispatch_paths, is_system_admin, scoped
 from warmgrid.cases.models import Case, Category
 from warmgrid.lib import casestates
 from warmgrid.places.models import Area, Building
@@ -67,10 +67,6 @@ def supervised_paths(user) -> list[str] | None:
 
 def supervises(user) -> bool:
     return is_system_admin(user) or bool(case_dispatch_paths(user))
-
-
-def scoped(queryset: QuerySet, paths: list[str] | None, field: str = "area_path") -> QuerySet:
-    return queryset if paths is None else queryset.filter(path_filter(paths, field))
 
 
 def inside(path: str, paths: list[str] | None) -> bool:

@@ -15,16 +15,12 @@ from collections import defaultdict
 from django.db.models import Count, F, Q
 
 from warmgrid.accounts.models import Role, RoleAssignment
-from warmgrid.accounts.scopes import path_filter
+from warmgrid.accounts.scopes import scoped
 from warmgrid.cases.models import Case
 from warmgrid.people.models import Resident
 from warmgrid.places.models import Area
 
 NOT_YET_COLLECTED = ("care_plan_coverage", "participation", "volunteer_hours")
-
-
-def _scoped(queryset, paths, field="area_path"):
-    return queryset if paths is None else queryset.filter(path_filter(paths, field))
 
 
 def _rate(hits: int, total: int) -> float | None:
@@ -35,12 +31,12 @@ def governance_indicators(paths: list[str] | None, *, start: dt.datetime,
                           end: dt.datetime) -> list[dict]:
     """One row per community in scope, for cases reported (response) or closed
     (resolution, satisfaction) in [start, end), and the registry as it is now."""
-    communities = list(_scoped(Area.objects.filter(level=Area.Level.COMMUNITY), paths,
+    communities = list(scoped(Area.objects.filter(level=Area.Level.COMMUNITY), paths,
                                "path").order_by("path"))
     grid_community = {}
-    for grid in _scoped(Area.objects.filter(level=Area.Level.GRID), paths, "path"):
+    for grid in scoped(Area.objects.filter(level=Area.Level.GRID), paths, "path"):
         grid_community[grid.pk] = grid.parent_id
-    reported = (_scoped(Case.objects.filter(created_at__gte=start, created_at__lt=end,
+    reported = (scoped(Case.objects.filter(created_at__gte=start, created_at__lt=end,
                                             grid__isnull=False), paths)
                 .values("grid_id")
                 .annotate(n=Count("pk"),
@@ -49,7 +45,7 @@ def governance_indicators(paths: list[str] | None, *, start: dt.datetime,
                                        | Q(first_response_due__lt=end))),
                           on_time=Count("pk", filter=Q(
                               responded_at__lte=F("first_response_due")))))
-    closed = (_scoped(Case.objects.filter(closed_at__gte=start, closed_at__lt=end,
+    closed = (scoped(Case.objects.filter(closed_at__gte=start, closed_at__lt=end,
                                           grid__isnull=False), paths)
               .values("grid_id")
               .annotate(n=Count("pk"),
@@ -68,11 +64,11 @@ def governance_indicators(paths: list[str] | None, *, start: dt.datetime,
         for key in ("n", "with_due", "on_time", "rated", "satisfied"):
             totals[community][f"closed_{key}"] += row[key]
     residents = defaultdict(int)
-    for row in (_scoped(Resident.objects.all(), paths).values("grid_id")
+    for row in (scoped(Resident.objects.all(), paths).values("grid_id")
                 .annotate(n=Count("pk"))):
         residents[grid_community.get(row["grid_id"])] += row["n"]
     workers: dict[int, set[int]] = defaultdict(set)
-    grants = _scoped(RoleAssignment.objects.filter(role=Role.GRID_WORKER,
+    grants = scoped(RoleAssignment.objects.filter(role=Role.GRID_WORKER,
                                                    user__is_active=True,
                                                    area__level=Area.Level.GRID),
                      paths, "area__path").values_list("area_id", "user_id")
