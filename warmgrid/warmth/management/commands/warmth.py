@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,6 +24,19 @@ FLAG_LABELS = {"straight_lining": gettext_lazy("straight-lining"),
                "speeding": gettext_lazy("speeding"),
                "duplicate": gettext_lazy("duplicate"),
                "out_of_range": gettext_lazy("out of range")}
+
+
+@contextmanager
+def failing_as(message):
+    """Unreadable files and unusable contents become a CommandError: `message` names the
+    step, with %(reason)s for what went wrong."""
+    try:
+        yield
+    except OSError as exc:
+        raise CommandError(_("Cannot read %(path)s: %(error)s")
+                           % {"path": exc.filename, "error": exc.strerror}) from exc
+    except ValueError as exc:
+        raise CommandError(message % {"reason": exc}) from exc
 
 
 class Command(BaseCommand):
@@ -155,18 +169,12 @@ class Command(BaseCommand):
         from warmgrid.warmth.instruments import DEFAULT_INSTRUMENT
 
         path = options["instrument"] or DEFAULT_INSTRUMENT
-        try:
+        with failing_as(_("The form cannot be used: %(reason)s")):
             form = instrument.read_instrument(path)
             if options["xform"]:
                 options["xform"].write_text(instrument.to_xform(path), encoding="utf-8")
             if options["xlsx"]:
                 instrument.to_xlsx(path, options["xlsx"])
-        except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s")
-                               % {"path": exc.filename, "error": exc.strerror}) from exc
-        except ValueError as exc:
-            raise CommandError(_("The form cannot be used: %(reason)s")
-                               % {"reason": exc}) from exc
         self.stdout.write(_("%(title)s (%(form_id)s, version %(version)s): %(questions)s "
                             "questions, %(items)s scored in %(facets)s facets; languages: "
                             "%(languages)s; about %(minutes)s minutes")
@@ -185,7 +193,7 @@ class Command(BaseCommand):
 
         from warmgrid.lib.warmth import analysis, files, instrument
 
-        try:
+        with failing_as(_("The answers cannot be analysed: %(reason)s")):
             form = instrument.read_instrument(options["instrument"])
             table = files.read_table(options["responses"])
             answers, _columns = instrument.answer_values(form, table)
@@ -220,12 +228,6 @@ class Command(BaseCommand):
                                       durations=durations,
                                       include_flagged=options["include_flagged"],
                                       row_keys=_row_keys(table, options["duration_column"]))
-        except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s")
-                               % {"path": exc.filename, "error": exc.strerror}) from exc
-        except ValueError as exc:
-            raise CommandError(_("The answers cannot be analysed: %(reason)s")
-                               % {"reason": exc}) from exc
         result = analysis.jsonable(result)
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
@@ -276,17 +278,11 @@ class Command(BaseCommand):
         except json.JSONDecodeError as exc:
             raise CommandError(_("%(path)s is not valid JSON: %(error)s")
                                % {"path": spec_path, "error": exc}) from exc
-        try:
+        with failing_as(_("The index cannot be built: %(reason)s")):
             key, indicators, choices, monte_carlo = files.index_spec(spec)
             table = files.read_table(indicators_path)
             units, values, left_out = files.indicator_matrix(table, key, indicators)
             result = composite.build_index(units, values, indicators, choices, monte_carlo)
-        except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s")
-                               % {"path": indicators_path, "error": exc.strerror}) from exc
-        except ValueError as exc:
-            raise CommandError(_("The index cannot be built: %(reason)s")
-                               % {"reason": exc}) from exc
         result["left_out"] = left_out
         if as_json:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
