@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from warmgrid.lib.warmth import instrument as xlsform
 from warmgrid.lib.warmth.instrument import InstrumentError, answer_values, read_instrument
 
 FORM = (Path(__file__).parent / "data" / "warmth_form.md").read_text(encoding="utf-8")
@@ -61,3 +62,30 @@ def test_forms_that_cannot_be_scored_say_which_question(tmp_path, row, message):
     path.write_text("\n".join([*lines[:at + 1], row, *lines[at + 1:]]), encoding="utf-8")
     with pytest.raises(InstrumentError, match=message):
         read_instrument(path)
+
+
+def test_group_labels_per_language(form):
+    assert form.group_labels == {"life": {"Chinese (zh)": "生活", "English (en)": "Daily life"}}
+
+
+def test_answers_are_checked_as_the_form_would(form):
+    clean, problems = xlsform.check_answers(form, {
+        "trust2": "7", "thermo": "11", "acts": ["festival", "festival", "meeting"],
+        "why": "", "unknown": "x"})
+    assert problems == {"trust1": xlsform.REQUIRED, "trust2": xlsform.NOT_A_CHOICE,
+                        "thermo": xlsform.OUT_OF_RANGE}
+    assert clean == {"acts": "festival meeting"}  # repeats dropped, unknown names too
+    clean, problems = xlsform.check_answers(form, {"trust1": "9", "thermo": "4.5",
+                                                   "acts": "festival dance"})
+    assert problems == {"thermo": xlsform.NOT_A_NUMBER, "acts": xlsform.NOT_A_CHOICE}
+    assert clean == {"trust1": "9"}  # "don't know" is an answer, scored as missing later
+
+
+def test_a_question_with_a_condition_is_never_required_here(tmp_path):
+    path = tmp_path / "form.md"
+    row = "| | text | why | 为什么？ | Why? | | | | ${thermo} < 5 |"
+    path.write_text(FORM.replace(f"{row} | |", f"{row} yes | |"), encoding="utf-8")
+    conditional = read_instrument(path)
+    assert conditional.question("why").required
+    _clean, problems = xlsform.check_answers(conditional, {"trust1": "3"})
+    assert "why" not in problems

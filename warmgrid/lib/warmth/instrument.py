@@ -64,6 +64,7 @@ class Instrument:
     items: tuple[ItemSpec, ...] = field(default=())
     item_types: dict[str, str] = field(default_factory=dict)
     outside_temperature: frozenset[str] = frozenset()  # dimensions that check validity
+    group_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # path → labels
 
     def question(self, name: str) -> Question:
         return next(q for q in self.questions if q.name == name)
@@ -90,6 +91,16 @@ def _walk(children, group=""):
             yield from _walk(child.get("children", []), inner)
         else:
             yield group, child
+
+
+def _group_labels(children, group="") -> dict[str, dict[str, str]]:
+    found = {}
+    for child in children:
+        if child.get("type") in ("group", "repeat") and child.get("name") != "meta":
+            inner = f"{group}/{child['name']}" if group else child["name"]
+            found[inner] = _labels(child.get("label"))
+            found.update(_group_labels(child.get("children", []), inner))
+    return found
 
 
 def _labels(value) -> dict[str, str]:
@@ -175,7 +186,8 @@ def read_instrument(path: str | Path) -> Instrument:
         default_language=str(form.get("default_language", "default")),
         languages=tuple(sorted(languages)), questions=tuple(questions), items=tuple(items),
         item_types=types,
-        outside_temperature=frozenset(d for d, flags in inside.items() if flags == {False}))
+        outside_temperature=frozenset(d for d, flags in inside.items() if flags == {False}),
+        group_labels=_group_labels(form.get("children", [])))
 
 
 # Seconds a respondent needs, by question type: a rough rule for the length of a form.
@@ -241,3 +253,55 @@ def to_xlsx(path: str | Path, out: str | Path) -> Path:
     else:
         shutil.copyfile(path, out)
     return out
+
+
+# Why an answer was refused; the platform words these for people.
+REQUIRED, NOT_A_CHOICE, NOT_A_NUMBER, OUT_OF_RANGE, TOO_LONG = (
+    "required", "not_a_choice", "not_a_number", "out_of_range", "too_long")
+ANSWERED_TYPES = frozenset({"select one", "select all that apply", "integer", "decimal",
+                            "text"})
+MAX_TEXT = 2000
+
+
+def _in_bounds(value: float, constraint: str) -> bool:
+    for operator, bound in _BOUND.findall(constraint):
+        limit = float(bound)
+        if not {">=": value >= limit, "<=": value <= limit, ">": value > limit,
+                "<": value < limit}[operator]:
+            return False
+    return True
+
+
+def check_answers(instrument: Instrument, answers: dict) -> tuple[dict[str, str], dict]:
+    """The answers a form may store, as text keyed by question name, and the problems as
+    {question name: reason}. Unknown names are dropped. A question with a `relevant`
+    condition is never required here (the condition is the client's to evaluate); a
+    constraint is enforced only in the bounds form `. >= a and . <= b`."""
+    clean: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for question in instrument.questions:
+        if question.type not in ANSWERED_TYPES:
+            continue
+        raw = answers.get(question.name)
+        text = " ".join(raw) if isinstance(raw, (list, tuple)) else str(raw or "").strip()
+        if not text:
+            if question.required and not question.relevant:
+                problems[question.name] = REQUIRED
+            continue
+        names = {str(c["name"]) for c in question.choices}
+        if question.type == "select one" and text not in names:
+            problems[question.name] = NOT_A_CHOICE
+        elif question.type == "select all that apply" and not set(text.split()) <= names:
+            problems[question.name] = NOT_A_CHOICE
+        elif question.type in ("integer", "decimal"):
+            value = _number(text)
+            if value is None or (question.type == "integer" and value != int(value)):
+                problems[question.name] = NOT_A_NUMBER
+            elif not _in_bounds(value, question.constraint):
+                problems[question.name] = OUT_OF_RANGE
+        elif question.type == "text" and len(text) > MAX_TEXT:
+            problems[question.name] = TOO_LONG
+        if question.name not in problems:
+            clean[question.name] = (" ".join(dict.fromkeys(text.split()))
+                                    if question.type == "select all that apply" else text)
+    return clean, problems
