@@ -22,10 +22,13 @@ from warmgrid.people.models import ResidentTag, Tag
 
 # Routes that are public by design, or belong to a framework with its own guard.
 PUBLIC_PAGES = {"accounts/login/", "accounts/logout/", "accounts/otp/", "healthz",
-                "i18n/setlang/"}
+                "i18n/setlang/",
+                # The survey: the invitation code is the key (warmgrid/warmth/tests).
+                "s/", "s/<str:code>/"}
 # Open311 is public by its specification (GET lists public categories only; tested in
 # warmgrid/cases/tests/test_open311.py); the admin and the API have their own guards.
-SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "media/", "open311/")
+# OpenRosa answers clients with HTTP Basic or a token, 401 otherwise (test_openrosa.py).
+SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "media/", "open311/", "openrosa/")
 PUBLIC_API = {("post", "/api/v1/auth/token")}
 # A valid body for each kind of write, so that the answer is about the object, not the body.
 API_BODIES = {
@@ -84,7 +87,16 @@ def targets(world):
     photo_b = Attachment.objects.create(
         case=case_b, kind="report", file="cases/2026/01/b.jpg", content_type="image/jpeg",
         size=1, width=1, height=1, sha256="0" * 64, created_at=timezone.now())
+    from warmgrid.warmth.tests.waves import add_households, open_wave
+
+    add_households(world, per_grid=3, grids=[world.grid_c])
+    wave_c = open_wave(world, actor=world.street2_admin, communities=[world.community2])
     return {
+        "version_id": [wave_c.version_id],
+        "kind": ["xml"],
+        "wave_id": [wave_c.pk],
+        "grid_id": [world.grid_c.pk],
+        "code": [world.community2.code],
         "case_id": [case_b.pk],
         "attachment_id": [photo_b.pk],
         "notice_id": [notice_b.pk],

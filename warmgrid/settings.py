@@ -241,6 +241,7 @@ WARMGRID_RATE_LIMITS = {
     "report_case_open311": os.environ.get("WARMGRID_RATE_LIMIT_OPEN311", "30/minute, 600/hour"),
     "rate_case": os.environ.get("WARMGRID_RATE_LIMIT_RATE_CASE", "20/hour"),
     "join_case": os.environ.get("WARMGRID_RATE_LIMIT_JOIN_CASE", "30/hour"),
+    "survey_code": os.environ.get("WARMGRID_RATE_LIMIT_SURVEY_CODE", "30/minute, 300/hour"),
 }
 
 LANGUAGE_CODE = "zh-hans"

@@ -29,12 +29,14 @@ REPORT_CASE = "report_case"
 REPORT_CASE_OPEN311 = "report_case_open311"
 RATE_CASE = "rate_case"
 JOIN_CASE = "join_case"
+SURVEY_CODE = "survey_code"
 # Used when settings.WARMGRID_RATE_LIMITS does not name a rule (docs/notices.md).
 DEFAULT_LIMITS = {
     REPORT_CASE: "10/hour, 30/day",
     REPORT_CASE_OPEN311: "30/minute, 600/hour",  # a burst, and a steady feed
     RATE_CASE: "20/hour",
     JOIN_CASE: "30/hour",
+    SURVEY_CODE: "30/minute, 300/hour",  # invitation codes tried from one address
 }
 # What the person is told: (within a minute, in N minutes).
 MESSAGES = {
@@ -58,6 +60,12 @@ MESSAGES = {
         _("You have joined many cases in a short time; please try again in a minute."),
         _("You have joined many cases in a short time; please try again in %(minutes)s "
           "minutes."),
+    ),
+    SURVEY_CODE: (
+        _("Many invitation codes were tried from this address; please try again in a "
+          "minute."),
+        _("Many invitation codes were tried from this address; please try again in "
+          "%(minutes)s minutes."),
     ),
 }
 KEY_PREFIX = "ratelimit"

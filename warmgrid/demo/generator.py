@@ -541,8 +541,17 @@ def wipe_demo_data() -> None:
     """
     with transaction.atomic():
         from warmgrid.assessment.models import Exclusion  # holds on to cases and accounts
+        from warmgrid.warmth.models import (  # hold on to areas and households
+            CommunityRecord,
+            Invitation,
+            Response,
+            Submission,
+            Wave,
+            WaveCommunity,
+        )
 
-        for model in (Exclusion, CaseUnit, DutyShift, CaseEvent, Case):
+        for model in (Exclusion, CaseUnit, DutyShift, CaseEvent, Case, Submission, Response,
+                      Invitation, WaveCommunity, Wave, CommunityRecord):
             _delete_all_rows(model)
         RoleAssignment.objects.all().delete()
         Department.objects.all().delete()

@@ -1,10 +1,14 @@
-"""Governance indicators per community and period, from the platform's own records: the
-level-2 predictors of what moves temperature (docs/warmth.md).
+"""Reading warmth data, always within the reader's areas: waves and their progress, the
+responses of a wave as a table, and the governance indicators per community and period —
+from the platform's own records and the records staff enter: the level-2 predictors of
+what moves temperature (docs/warmth.md).
 
 Read-only and scoped: the caller passes the area paths the reader may see (None: all).
 Each rate comes with the count it rests on, so a rate of 1.0 over two cases is not
-mistaken for a record. Indicators the platform does not collect yet (care-plan
-coverage, participation, volunteer hours) are listed as such, not guessed.
+mistaken for a record. Staff-entered records (organisations, meetings, funds, the
+property-management model) come from the latest year not after the period. Indicators
+the platform does not collect yet (care-plan coverage, participation, volunteer hours)
+are listed as such, not guessed.
 """
 
 from __future__ import annotations
@@ -13,12 +17,26 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db.models import Count, F, Q
+from django.http import Http404
 
 from warmgrid.accounts.models import Role, RoleAssignment
-from warmgrid.accounts.scopes import scoped
+from warmgrid.accounts.scopes import (
+    enclosing_paths,
+    grants_of,
+    is_system_admin,
+    path_filter,
+    scoped,
+)
 from warmgrid.cases.models import Case
 from warmgrid.people.models import Resident
 from warmgrid.places.models import Area
+from warmgrid.warmth.models import (
+    CommunityRecord,
+    Invitation,
+    Response,
+    Wave,
+    WaveCommunity,
+)
 
 NOT_YET_COLLECTED = ("care_plan_coverage", "participation", "volunteer_hours")
 
@@ -74,10 +92,17 @@ def governance_indicators(paths: list[str] | None, *, start: dt.datetime,
                      paths, "area__path").values_list("area_id", "user_id")
     for grid_id, user_id in grants:
         workers[grid_community.get(grid_id)].add(user_id)
+    # Staff-entered records: the latest year not after the period's end.
+    last_year = (end - dt.timedelta(microseconds=1)).year
+    records: dict[int, CommunityRecord] = {}
+    for record in (scoped(CommunityRecord.objects.filter(year__lte=last_year), paths)
+                   .order_by("community_id", "year")):
+        records[record.community_id] = record
     rows = []
     for community in communities:
         t = totals[community.pk]
         people, team = residents[community.pk], len(workers[community.pk])
+        record = records.get(community.pk)
         rows.append({
             "community": community.code, "name": community.name,
             "cases_reported": t["reported_n"],
@@ -89,6 +114,148 @@ def governance_indicators(paths: list[str] | None, *, start: dt.datetime,
             "rated_cases": t["closed_rated"],
             "residents": people, "grid_workers": team,
             "residents_per_grid_worker": people / team if team else None,
+            "record_year": record.year if record else None,
+            "organisations": record.organisations if record else None,
+            "meetings": record.meetings if record else None,
+            "funds_per_resident": (float(record.funds_yuan) / people
+                                   if record and people else None),
+            "property_company": (int(record.property_model
+                                     == CommunityRecord.PropertyModel.COMPANY)
+                                 if record else None),
             **{name: None for name in NOT_YET_COLLECTED},
         })
     return rows
+
+
+# --- Waves ---
+
+WAVE_READERS = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF,
+                          Role.STREET_ADMIN, Role.DISTRICT_ADMIN, Role.RESEARCHER})
+# Reports (figures across communities) and the researcher export.
+REPORT_READERS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN, Role.DISTRICT_ADMIN,
+                            Role.RESEARCHER})
+EXPORTERS = frozenset({Role.DISTRICT_ADMIN, Role.RESEARCHER})
+
+
+def _paths_with(user, roles: frozenset[str]) -> list[str] | None:
+    if is_system_admin(user):
+        return None
+    return sorted({g.area_path for g in grants_of(user) if g.role in roles})
+
+
+def wave_read_paths(user) -> list[str] | None:
+    return _paths_with(user, WAVE_READERS)
+
+
+def report_paths(user) -> list[str] | None:
+    return _paths_with(user, REPORT_READERS)
+
+
+def export_paths(user) -> list[str] | None:
+    return _paths_with(user, EXPORTERS)
+
+
+def _overlapping(queryset, paths: list[str] | None, field: str = "area_path"):
+    """Rows whose area holds one of `paths` or lies inside one of them: a grid worker
+    sees the waves that cover their grid, a street admin those inside their street."""
+    if paths is None:
+        return queryset
+    if not paths:
+        return queryset.none()
+    inside = path_filter(paths, field)
+    holding = Q()
+    for path in paths:
+        for prefix in enclosing_paths(path):
+            holding |= Q(**{field: prefix})
+    return queryset.filter(inside | holding)
+
+
+def waves_for(user):
+    """Waves with at least one community the user's areas overlap."""
+    communities = _overlapping(WaveCommunity.objects.all(), wave_read_paths(user))
+    return (Wave.objects.filter(pk__in=communities.values("wave_id"))
+            .select_related("version__instrument"))
+
+
+def access_wave_for_user(user, wave_id: int) -> Wave:
+    """The wave, or 404 for a wave outside the user's areas (as if it did not exist)."""
+    wave = waves_for(user).filter(pk=wave_id).first()
+    if wave is None:
+        raise Http404
+    return wave
+
+
+def wave_progress(wave: Wave, paths: list[str] | None) -> dict:
+    """Invitations, used invitations and completed responses per community and grid in
+    the reader's areas, against each community's quota."""
+    invited = (scoped(wave.invitations.all(), paths)
+               .values("community_id", "grid_id")
+               .annotate(invited=Count("pk"), used=Count("pk", filter=Q(used=True))))
+    completes = {row["grid_id"]: row["n"] for row in
+                 scoped(wave.responses.all(), paths).values("grid_id")
+                 .annotate(n=Count("pk"))}
+    areas = {a.pk: a for a in Area.objects.filter(
+        pk__in={row[k] for row in invited for k in ("community_id", "grid_id")})}
+    quotas = dict(wave.communities.values_list("community_id", "quota"))
+    communities: dict[int, dict] = {}
+    for row in sorted(invited, key=lambda r: (areas[r["community_id"]].code,
+                                              areas[r["grid_id"]].code)):
+        entry = communities.setdefault(row["community_id"], {
+            "community": areas[row["community_id"]], "quota": quotas.get(row["community_id"]),
+            "invited": 0, "used": 0, "completes": 0, "grids": []})
+        done = completes.get(row["grid_id"], 0)
+        entry["grids"].append({"grid": areas[row["grid_id"]], "invited": row["invited"],
+                               "used": row["used"], "completes": done})
+        entry["invited"] += row["invited"]
+        entry["used"] += row["used"]
+        entry["completes"] += done
+    rows = list(communities.values())
+    for entry in rows:
+        entry["response_rate"] = (entry["completes"] / entry["invited"]
+                                  if entry["invited"] else None)
+        entry["quota_met"] = bool(entry["quota"]) and entry["completes"] >= entry["quota"]
+    return {"communities": rows,
+            "invited": sum(r["invited"] for r in rows),
+            "completes": sum(r["completes"] for r in rows),
+            "quotas_met": sum(1 for r in rows if r["quota_met"])}
+
+
+def quota_met(invitation: Invitation) -> bool:
+    """Whether the invitation's community already has the completes it needs."""
+    quota = (WaveCommunity.objects.filter(wave_id=invitation.wave_id,
+                                          community_id=invitation.community_id)
+             .values_list("quota", flat=True).first())
+    done = Response.objects.filter(wave_id=invitation.wave_id,
+                                   community_id=invitation.community_id).count()
+    return quota is not None and done >= quota
+
+
+def invitations_for_cards(wave: Wave, paths: list[str] | None, grid_id: int):
+    """A grid's invitations with the addresses to print on the cards (the card goes to
+    that door; the response never knows it)."""
+    return (scoped(wave.invitations.filter(grid_id=grid_id), paths)
+            .select_related("household__building", "grid")
+            .order_by("household__building__name", "household__unit", "household__room"))
+
+
+def response_table(wave: Wave) -> list[dict]:
+    """Every response of the wave: its answers and the community and grid codes (the
+    figures are computed over the whole wave; pages show only what is in scope)."""
+    codes = dict(Area.objects.filter(
+        pk__in=wave.communities.values("community_id")).values_list("pk", "code"))
+    grid_codes = dict(Area.objects.filter(parent_id__in=codes).values_list("pk", "code"))
+    return [{**answers, "community": codes[community], "grid": grid_codes.get(grid, ""),
+             "mode": mode, "channel": channel, "language": language,
+             "submitted_on": submitted_on, "duration_seconds": duration}
+            for answers, community, grid, mode, channel, language, submitted_on, duration
+            in wave.responses.order_by("submitted_on", "pk").values_list(
+                "answers", "community_id", "grid_id", "mode", "channel", "language",
+                "submitted_on", "duration_seconds")]
+
+
+def community_records(paths: list[str] | None, community: Area | None = None):
+    """Governance records staff entered, newest year first."""
+    rows = scoped(CommunityRecord.objects.select_related("community", "entered_by"), paths)
+    if community is not None:
+        rows = rows.filter(community=community)
+    return rows.order_by("community__code", "-year")

@@ -68,3 +68,30 @@ def test_the_command_writes_a_table_the_analysis_reads(world, cases, tmp_path, c
     assert level2["response_on_time_rate"]["370102001001"] == pytest.approx(2 / 3)
     with pytest.raises(CommandError):
         call_command("warmth", "indicators", "--from", "2026-10-31", "--to", "2026-10-01")
+
+
+def test_staff_records_join_the_indicators_by_latest_year(world, login):
+    from decimal import Decimal
+
+    from warmgrid.errors import Forbidden
+    from warmgrid.warmth.actions import do_save_community_record
+
+    for year, organisations in ((2025, 3), (2026, 5), (2027, 9)):
+        do_save_community_record(actor=world.community_staff, community=world.community1,
+                                 year=year, organisations=organisations, meetings=4,
+                                 funds_yuan=Decimal("2000.00"), property_model="company")
+    with pytest.raises(Forbidden):
+        do_save_community_record(actor=world.street2_admin, community=world.community1,
+                                 year=2026, organisations=1, meetings=1,
+                                 funds_yuan=Decimal(0), property_model="none")
+    rows = {r["community"]: r for r in governance_indicators(None, start=START, end=END)}
+    heping, foshan = rows["370102001001"], rows["370102002001"]
+    assert heping["record_year"] == 2026 and heping["organisations"] == 5
+    assert heping["funds_per_resident"] == pytest.approx(2000 / heping["residents"])
+    assert heping["property_company"] == 1
+    assert foshan["organisations"] is None and foshan["property_company"] is None
+    page = login(world.community_staff).get("/warmth/records/?community="
+                                            f"{world.community1.pk}")
+    assert page.status_code == 200 and "2027" in page.content.decode()
+    assert login(world.street2_admin).get(
+        f"/warmth/records/?community={world.community1.pk}").status_code == 404

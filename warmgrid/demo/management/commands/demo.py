@@ -17,6 +17,7 @@ from warmgrid.demo.generator import (
 )
 from warmgrid.demo.people import REFERENCE_DATE
 from warmgrid.demo.plan import MIN_HOUSEHOLDS
+from warmgrid.demo.warmth import write_demo_waves
 
 
 class ProgressLine:
@@ -101,6 +102,7 @@ class Command(BaseCommand):
         summary = build_demo_district(households=households, seed=seed, progress=progress)
         progress.finish()
         exclusions = add_demo_exclusions(seed=seed)
+        warmth = write_demo_waves(seed=seed)
         self.stdout.write(
             _("Demo district built in %(seconds).1f s (%(rate)s households per second): "
               "%(areas)d areas (%(streets)d streets, %(communities)d communities, "
@@ -124,6 +126,12 @@ class Command(BaseCommand):
                             "(%(approved)d approved by two reviewers, %(pending)d waiting).")
                           % {"count": exclusions.total, "approved": exclusions.approved,
                              "pending": exclusions.pending})
+        self.stdout.write(_("%(waves)d community temperature survey waves: %(responses)s "
+                            "anonymous responses to %(invitations)s invitations, and "
+                            "%(records)d community governance records.")
+                          % {"waves": warmth.waves, "responses": f"{warmth.responses:,}",
+                             "invitations": f"{warmth.invitations:,}",
+                             "records": warmth.records})
         self.stdout.write(_("Demo accounts are listed in %(path)s; every one signs in with "
                             "the password %(password)s.")
                           % {"path": summary.logins_path, "password": DEMO_PASSWORD})
