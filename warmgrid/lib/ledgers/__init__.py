@@ -1,0 +1,1 @@
+"""Departmental ledgers (台帐): reading, checking and writing them back, without Django."""
