@@ -69,6 +69,7 @@ def _sections(form, answers: dict, problems: dict) -> list[dict]:
             "name": question.name, "type": question.type,
             "label": reader_label(question.labels, form.default_language),
             "required": question.required and not question.relevant,
+            "relevant": question.relevant,
             "choices": [(str(c["name"]), reader_label(c.get("label") or {"": c["name"]},
                                                 form.default_language))
                         for c in question.choices],
