@@ -91,7 +91,24 @@ def targets(world):
 
     add_households(world, per_grid=3, grids=[world.grid_c])
     wave_c = open_wave(world, actor=world.street2_admin, communities=[world.community2])
+    from warmgrid.ledgers.models import LedgerExport, LedgerImport, LedgerTemplate, RowOutcome
+
+    registry = LedgerTemplate.objects.get(code="registry")
+    import_c = LedgerImport.objects.create(
+        template=registry, area_path=world.community2.path,
+        write_paths=[world.community2.path], file_name="c.csv", file_digest="0" * 64)
+    row_c = RowOutcome.objects.create(ledger_import=import_c, sheet="c", row_number=2,
+                                      outcome=RowOutcome.Outcome.REVIEW,
+                                      resident=world.wang_wu)
+    export_b = LedgerExport.objects.create(template=registry, created_by=world.worker_b,
+                                           file_format="csv",
+                                           status=LedgerExport.Status.DONE)
     return {
+        "import_id": [import_c.pk],
+        "command": ["cancel"],
+        "outcome_id": [row_c.pk],
+        "decision": ["merge"],
+        "export_id": [export_b.pk],
         "version_id": [wave_c.version_id],
         "kind": ["xml"],
         "wave_id": [wave_c.pk],

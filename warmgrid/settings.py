@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "warmgrid.assessment",
     "warmgrid.supervision",
     "warmgrid.warmth",
+    "warmgrid.ledgers",
     "warmgrid.api",
     "warmgrid.demo",
     "warmgrid.ops",

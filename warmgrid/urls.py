@@ -17,6 +17,7 @@ urlpatterns = [
     path("notices/", include("warmgrid.notices.urls")),
     path("audit/", include("warmgrid.audit.urls")),
     path("warmth/", include("warmgrid.warmth.urls")),
+    path("ledgers/", include("warmgrid.ledgers.urls")),
     path("s/", include("warmgrid.warmth.survey_urls")),
     path("openrosa/", include("warmgrid.warmth.openrosa_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

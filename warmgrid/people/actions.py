@@ -68,7 +68,8 @@ class HouseholdInput:
 
 
 def _check_edit(actor, area_path: str) -> None:
-    if not may_edit_path(actor, area_path):
+    """`actor` None is the operator at the command line (a ledger import run there)."""
+    if actor is not None and not may_edit_path(actor, area_path):
         raise Forbidden(_("Your role does not allow changing the registry here."))
 
 
@@ -196,8 +197,10 @@ def _duplicate_id(parsed, exclude_pk=None) -> None:
 
 
 def do_create_resident(*, actor, household: Household, data: ResidentInput,
-                       ip_address: str = "", today: dt.date | None = None) -> Resident:
-    """Register a resident in a household the actor may edit."""
+                       ip_address: str = "", today: dt.date | None = None,
+                       refresh_tallies: bool = True) -> Resident:
+    """Register a resident in a household the actor may edit. A bulk caller (a ledger
+    import) passes refresh_tallies=False and recounts its grids once per batch."""
     _check_edit(actor, household.area_path)
     today = today or timezone.localdate()
     values, parsed, phone = _clean_resident(data, creating=True, today=today,
@@ -232,7 +235,8 @@ def do_create_resident(*, actor, household: Household, data: ResidentInput,
             object_type="resident", object_id=resident.pk, object_repr=resident.name,
             area_path=resident.area_path, changes=logged,
         )
-        do_refresh_grid_tallies(grid_ids=[resident.grid_id], today=today)
+        if refresh_tallies:
+            do_refresh_grid_tallies(grid_ids=[resident.grid_id], today=today)
     return resident
 
 
@@ -401,7 +405,7 @@ def do_update_household(*, actor, household: Household, data: HouseholdInput,
 
 def do_tag_resident(*, actor, resident: Resident, tag: Tag, source: str, valid_from: dt.date,
                     valid_until: dt.date | None, legal_basis: str,
-                    ip_address: str = "") -> ResidentTag:
+                    ip_address: str = "", refresh_tallies: bool = True) -> ResidentTag:
     """Put a resident in a vulnerable group for a period, with where that came from."""
     _check_edit(actor, resident.area_path)
     errors = FieldErrors()
@@ -430,7 +434,8 @@ def do_tag_resident(*, actor, resident: Resident, tag: Tag, source: str, valid_f
             changes={"tag": tag.code, "source": membership.source,
                      "valid_from": str(valid_from), "valid_until": str(valid_until or "")},
         )
-        do_refresh_grid_tallies(grid_ids=[resident.grid_id])
+        if refresh_tallies:
+            do_refresh_grid_tallies(grid_ids=[resident.grid_id])
     return membership
 
 

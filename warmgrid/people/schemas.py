@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Schema
+from ninja import Field, Schema
 
 from warmgrid.api.errors import Id, Text
 from warmgrid.lib.masking import age_on
@@ -75,6 +75,9 @@ class ResidentOut(Schema):
     `id_number_masked` it would give the whole number away without an audited reveal.
     `birth_year` and `age` (in whole years, on today's date in Asia/Shanghai) are what
     grid work needs; the date comes with the ID number from `revealResidentField`.
+    `id_number` is the number as the reader may see it here: masked, its last four only
+    (the same as `id_number_masked`, kept for clients that read that name); the whole
+    number only ever comes from `revealResidentField`, with a reason, audited.
     """
 
     id: int
@@ -88,10 +91,17 @@ class ResidentOut(Schema):
     residence_status: str
     ethnicity: str
     occupation: str
+    id_number: str = Field(description="Masked, the last four digits only (as "
+                                        "id_number_masked); whole only from "
+                                        "revealResidentField.")
     id_number_masked: str
     phone_masked: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_id_number(obj) -> str:
+        return obj.id_number_masked
 
     @staticmethod
     def resolve_birth_year(obj) -> int:

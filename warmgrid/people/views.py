@@ -29,6 +29,7 @@ from warmgrid.accounts.scopes import (
     registry_edit_paths,
     registry_read_paths,
 )
+from warmgrid.ledgers.queries import provenance_of
 from warmgrid.pages import act, go, render_page, wants_partial
 from warmgrid.people import actions, queries
 from warmgrid.people.forms import (
@@ -159,6 +160,7 @@ def _detail_context(request, resident, *, slots=None, tag_form=None) -> dict:
         "memberships": list(queries.tag_history_of(resident)),
         "slots": slots or [_reveal_slot(user, resident, f, bases) for f in SENSITIVE_FIELDS],
         "can_edit": can_edit,
+        **provenance_of(resident),
     }
     if can_edit:
         context["tag_form"] = tag_form or TagForm(tags=queries.all_tags(),
