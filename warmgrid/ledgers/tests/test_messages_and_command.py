@@ -27,8 +27,8 @@ def test_every_reason_code_is_worded():
 
 
 def test_the_command_shows_progress_and_a_summary(world, tmp_path):
-    path = write_csv(tmp_path / "ledger.csv", good_rows(world, 3) + [
-        ("坏", "123", "1", world.building_a.name, "2", "301")])
+    bad = ("坏", "123", "1", world.building_a.name, "2", "301")
+    path = write_csv(tmp_path / "ledger.csv", [*good_rows(world, 3), bad])
     out, err = StringIO(), StringIO()
     call_command("ledgers", "import", str(path), "--template", "registry", stdout=out,
                  stderr=err)
