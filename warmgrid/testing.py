@@ -110,8 +110,9 @@ class World:
 
 
 def ensure_reference_data() -> None:
-    """The rows the data migrations seed (tags, categories). A transactional test ends by
-    flushing every table, so the tests after it in the same process would find none."""
+    """The rows the data migrations seed (tags, categories, the registry ledger template).
+    A transactional test ends by flushing every table, so the tests after it in the same
+    process would find none."""
     from importlib import import_module
 
     from django.apps import apps
@@ -123,6 +124,11 @@ def ensure_reference_data() -> None:
     if not Category.objects.exists():
         import_module("warmgrid.cases.migrations.0002_default_categories").add_categories(
             apps, None)
+    from warmgrid.ledgers.models import LedgerTemplate
+
+    if not LedgerTemplate.objects.filter(builtin=True).exists():
+        import_module("warmgrid.ledgers.migrations.0002_registry_template"
+                      ).add_registry_template(apps, None)
 
 
 @transaction.atomic
