@@ -129,6 +129,8 @@ def ensure_reference_data() -> None:
     if not LedgerTemplate.objects.filter(builtin=True).exists():
         import_module("warmgrid.ledgers.migrations.0002_registry_template"
                       ).add_registry_template(apps, None)
+        import_module("warmgrid.ledgers.migrations.0003_department_templates"
+                      ).add_department_templates(apps, None)
 
 
 @transaction.atomic

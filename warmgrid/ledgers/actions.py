@@ -75,7 +75,7 @@ def read_import(ledger_import: LedgerImport):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"ledger{Path(ledger_import.file_name).suffix.lower()}"
         path.write_bytes(open_file(ledger_import))
-        return ledger_rows.read(path)
+        return ledger_rows.read(path, name=ledger_import.file_name)
 
 
 def do_start_import(*, actor, template: LedgerTemplate | None, name: str, content: bytes,
@@ -146,7 +146,7 @@ def read_bytes(name: str, content: bytes):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"ledger{Path(name).suffix.lower()}"
         path.write_bytes(content)
-        return ledger_rows.read(path)
+        return ledger_rows.read(path, name=name)
 
 
 # Headers departments use for the registry's fields, besides the registry's own.

@@ -46,9 +46,10 @@ FILLABLE = ("phone", "ethnicity", "occupation")
 REBUILD_AFTER = 500  # residents created by an import before the matcher's index is rebuilt
 
 
-def read(path: Path):
-    """The ledger at `path`; ValueError (a LedgerReadError) when it cannot be read."""
-    return reading.read_ledger(path)
+def read(path: Path, *, name: str = ""):
+    """The ledger at `path` (a CSV's one sheet is named after `name`, the file as
+    uploaded); ValueError (a LedgerReadError) when it cannot be read."""
+    return reading.read_ledger(path, name=name)
 
 
 @dataclass

@@ -196,7 +196,8 @@ def test_a_template_with_a_tag_puts_its_residents_in_the_group(world, tmp_path):
     columns = [{"header": h, "field": f} for h, f in zip(
         headers, ("name", "id_number", "building", "unit", "room", "valid_from"),
         strict=True)]
-    template = do_save_template(actor=world.community_staff, code="dibao", name="低保名册",
+    template = do_save_template(actor=world.community_staff, code="dibao-street",
+                                name="低保名册（街道格式）",
                                 columns=columns, tag=low_income,
                                 legal_basis="statutory_duty",
                                 defaults={"relation": "other",
@@ -227,3 +228,21 @@ def test_kept_apart_the_row_becomes_a_resident_of_its_own(world, tmp_path):
     apart = do_keep_apart(actor=world.community_staff, outcome=outcome)
     assert apart.outcome == RowOutcome.Outcome.KEPT_APART
     assert Resident.objects.count() == before + 1 and apart.resident.name == "张叁"
+
+
+def test_a_dibao_ledger_is_recognised_and_sets_its_tag(world, tmp_path, login):
+    """The built-in 低保名册: recognised by its headers, its rows in the low-income group
+    from the date the ledger gives."""
+    from warmgrid.ledgers.actions import template_for_headers
+
+    template = LedgerTemplate.objects.get(code="dibao")
+    headers = [c["header"] for c in template.columns]
+    assert template_for_headers(reversed(headers)) == template  # any column order
+    row = ["李四", world.li_si.id_number_plain, "", world.building_b.name, "1", "502", "户主",
+           "2", "2026-01-01", ""]
+    path = write_csv(tmp_path / "低保.csv", [row], headers=headers)
+    job = run_import(do_start_import(actor=world.community_staff, template=template,
+                                     name=path.name, content=path.read_bytes()))
+    assert job.linked == 1
+    membership = ResidentTag.objects.get(resident=world.li_si, tag__code="low_income")
+    assert str(membership.valid_from) == "2026-01-01"
