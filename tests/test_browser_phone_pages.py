@@ -1,4 +1,4 @@
-"""The cases pages on a 375-px phone: each renders for the person it is for, and nothing
+"""The cases (and ledger and warmth) pages on a 375-px phone: each renders for the person it is for, and nothing
 pushes the page sideways (wide tables scroll inside their own box).
 
 Drives Debian's Chromium through Playwright; skipped with the reason where it is missing.
@@ -24,7 +24,8 @@ PAGES = {
     "resident_a": ["/cases/mine/", "/cases/report/"],
     "community_staff": ["/cases/triage/", "/cases/duty/", "/supervision/",
                         "/supervision/recurring/", "/assessment/", "/assessment/exclusions/",
-                        "/cases/{case}/"],
+                        "/cases/{case}/", "/ledgers/", "/ledgers/review/", "/ledgers/export/",
+                        "/warmth/"],
     "handler": ["/cases/queue/"],
 }
 
