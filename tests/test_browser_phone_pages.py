@@ -1,5 +1,5 @@
-"""The cases (and ledger and warmth) pages on a 375-px phone: each renders for the person it is for, and nothing
-pushes the page sideways (wide tables scroll inside their own box).
+"""The cases, ledger and warmth pages on a 375-px phone: each renders for the person it
+is for, and nothing pushes the page sideways (wide tables scroll inside their own box).
 
 Drives Debian's Chromium through Playwright; skipped with the reason where it is missing.
 """

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from warmgrid.accounts.scopes import registry_edit_paths
+from warmgrid.accounts.scopes import primary_area_path, registry_edit_paths
 from warmgrid.audit.actions import do_record_audit
 from warmgrid.audit.models import AuditEntry
 from warmgrid.errors import Conflict, Forbidden, ValidationFailed
@@ -217,7 +217,7 @@ def run_import(ledger_import: LedgerImport, *, progress: Progress | None = None,
         return ledger_import
     try:
         ledger = read_import(ledger_import)
-    except ValueError as exc:
+    except ValueError as exc:  # rows.read turns any reader failure into one
         from warmgrid.ledgers.messages import issue_message
 
         reason = (issue_message(exc.code, exc.params) if hasattr(exc, "code") else str(exc))
@@ -260,6 +260,24 @@ def run_import(ledger_import: LedgerImport, *, progress: Progress | None = None,
 def summary(ledger_import: LedgerImport) -> dict:
     return {name: getattr(ledger_import, name) for name in (
         "rows_total", "rows_done", "created", "linked", "unchanged", "review", "rejected")}
+
+
+def do_export_rejected_rows(*, actor, ledger_import: LedgerImport,
+                            ip_address: str = "") -> bytes:
+    """The rejected rows hold whole identifiers as typed: for who uploaded the ledger, or
+    who may see ID numbers whole in its area; each download audited."""
+    from warmgrid.accounts.scopes import may_reveal
+
+    if not (ledger_import.created_by_id == actor.pk
+            or may_reveal(actor, "id_number", ledger_import.area_path or "/")):
+        raise Forbidden(_("Only who uploaded the ledger, or who may see ID numbers whole "
+                          "here, downloads its rejected rows."))
+    content = error_workbook(ledger_import)
+    do_record_audit(action=AuditEntry.Action.EXPORT, actor=actor, ip_address=ip_address,
+                    object_type="ledger_import", object_id=ledger_import.pk,
+                    object_repr=str(ledger_import)[:60], area_path=ledger_import.area_path,
+                    changes={"rejected_rows": ledger_import.rejected})
+    return content
 
 
 def error_workbook(ledger_import: LedgerImport) -> bytes:
@@ -314,23 +332,32 @@ def ledger_row(outcome: RowOutcome, ledger=None):
     raise Conflict(_("The stored ledger no longer has this row."), code="row_missing")
 
 
-def _importer_row(outcome: RowOutcome):
+def _importer_row(outcome: RowOutcome, actor):
+    """The row prepared by the deciding person (households it needs are theirs)."""
     ledger = read_import(outcome.ledger_import)
     importer = ledger_rows.RowImporter(outcome.ledger_import, ledger)
+    importer.actor = actor
     row = ledger_row(outcome, ledger)
     clean = importer.checked(row)
     return importer, row, clean
+
+
+def _locked(outcome: RowOutcome, *states: str) -> RowOutcome:
+    """The outcome locked for this decision, refused if someone decided it meanwhile."""
+    locked = RowOutcome.objects.select_for_update(of=("self",)).select_related(
+        "resident", "ledger_import").get(pk=outcome.pk)
+    if locked.outcome not in states:
+        raise Conflict(_("This row has been decided already."), code="decided")
+    return locked
 
 
 def do_merge(*, actor, outcome: RowOutcome, ip_address: str = "") -> RowOutcome:
     """A person says the row is this resident: apply it as a link would (fill what is
     empty, record conflicts), keeping what changed so that it can be undone."""
     _check_review(actor, outcome)
-    if outcome.outcome != RowOutcome.Outcome.REVIEW:
-        raise Conflict(_("This row has been decided already."), code="decided")
     with transaction.atomic():
-        importer, row, (values, household) = _importer_row(outcome)
-        importer.actor = actor
+        outcome = _locked(outcome, RowOutcome.Outcome.REVIEW)
+        importer, row, (values, household) = _importer_row(outcome, actor)
         merged = importer.link(row, values, household, outcome.resident,
                                outcome=RowOutcome.Outcome.MERGED, score=outcome.score,
                                breakdown=outcome.breakdown, decided_by=actor)
@@ -347,11 +374,9 @@ def do_merge(*, actor, outcome: RowOutcome, ip_address: str = "") -> RowOutcome:
 def do_keep_apart(*, actor, outcome: RowOutcome, ip_address: str = "") -> RowOutcome:
     """A person says the row is someone else: register them as a new resident."""
     _check_review(actor, outcome)
-    if outcome.outcome != RowOutcome.Outcome.REVIEW:
-        raise Conflict(_("This row has been decided already."), code="decided")
     with transaction.atomic():
-        importer, row, (values, household) = _importer_row(outcome)
-        importer.actor = actor
+        outcome = _locked(outcome, RowOutcome.Outcome.REVIEW)
+        importer, row, (values, household) = _importer_row(outcome, actor)
         created = importer.create(row, values, household, decided_by=actor)
         if created.outcome == RowOutcome.Outcome.REJECTED:
             _recount(outcome.ledger_import)
@@ -368,15 +393,22 @@ def do_undo(*, actor, outcome: RowOutcome, ip_address: str = "") -> RowOutcome:
     if outcome.outcome not in (RowOutcome.Outcome.MERGED, RowOutcome.Outcome.LINKED):
         raise Conflict(_("Only a merge or a link can be undone."), code="not_undoable")
     with transaction.atomic():
+        outcome = _locked(outcome, RowOutcome.Outcome.MERGED, RowOutcome.Outcome.LINKED)
         resident = Resident.objects.select_for_update().get(pk=outcome.resident_id)
+        kept = []  # fields someone changed since: their value stays
         for name, change in outcome.changes.items():
             if name == "phone":
-                resident.phone_cipher, resident.phone_index, resident.phone_masked = (
-                    "", "", "")
+                if resident.phone_index == change["new"]:
+                    resident.phone_cipher, resident.phone_index, resident.phone_masked = (
+                        "", "", "")
+                else:
+                    kept.append(name)
             elif name == "tag":
                 resident.tags.filter(pk=change["new"]).delete()
-            else:
+            elif getattr(resident, name) == change["new"]:
                 setattr(resident, name, change["old"] or "")
+            else:
+                kept.append(name)
         resident.save()
         FieldSource.objects.filter(resident=resident,
                                    ledger_import=outcome.ledger_import).delete()
@@ -390,8 +422,9 @@ def do_undo(*, actor, outcome: RowOutcome, ip_address: str = "") -> RowOutcome:
         do_record_audit(action=AuditEntry.Action.UPDATE, actor=actor, ip_address=ip_address,
                         object_type="resident", object_id=resident.pk,
                         object_repr=resident.name, area_path=resident.area_path,
-                        changes={"undone": was, "ledger_row": f"{outcome.ledger_import_id}:"
-                                 f"{outcome.sheet}:{outcome.row_number}"})
+                        changes={"undone": was, "kept_as_changed_since": kept,
+                                 "ledger_row": f"{outcome.ledger_import_id}:"
+                                               f"{outcome.sheet}:{outcome.row_number}"})
         do_refresh_grid_tallies(grid_ids=[resident.grid_id])
     return outcome
 
@@ -441,6 +474,9 @@ def do_save_template(*, actor, code: str, name: str, columns: list[dict], tag=No
         if existing is not None and existing.builtin:
             raise Conflict(_("The built-in templates cannot be changed; save under another "
                              "code."), code="builtin_template")
+        if existing is not None and existing.created_by_id != getattr(actor, "pk", None):
+            raise Conflict(_("Another person's template has this code; choose another."),
+                           code="template_taken")
         template, created = LedgerTemplate.objects.update_or_create(
             code=code.strip()[:40], defaults={
                 "name": name.strip()[:80], "columns": columns, "tag": tag,
@@ -475,15 +511,43 @@ def template_covering(headers) -> LedgerTemplate | None:
 
 # --- Ledgers back out ---
 
-def do_request_export(*, actor, template: LedgerTemplate, file_format: str) -> LedgerExport:
+def may_export_whole(actor) -> bool:
+    """Whether an export by this actor could hold whole ID numbers or phones."""
+    from warmgrid.accounts.scopes import REVEALERS, grants_of
+
+    roles = REVEALERS["id_number"] | REVEALERS["phone"]
+    return any(g.role in roles for g in grants_of(actor))
+
+
+def do_request_export(*, actor, template: LedgerTemplate, file_format: str,
+                      reason: str = "") -> LedgerExport:
+    """Queue an export. One that would hold whole identifiers needs a reason, as a
+    single reveal does; it is audited with the file."""
     from warmgrid.accounts.scopes import registry_read_paths
 
-    if not registry_read_paths(actor):
+    if registry_read_paths(actor) == []:
         raise Forbidden(_("Only those who read the registry export ledgers."))
     if file_format not in LedgerExport.Format.values:
         raise ValidationFailed(fields={"file_format": [_("Choose .xlsx or .csv.")]})
+    reason = " ".join(reason.split())[:200]
+    if may_export_whole(actor) and len(reason) < 4:
+        raise ValidationFailed(_("Say why this ledger is needed: it holds whole ID numbers "
+                                 "and phones."), fields={"reason": [_("Give a reason.")]})
     return LedgerExport.objects.create(template=template, created_by=actor,
-                                       file_format=file_format)
+                                       file_format=file_format, reason=reason)
+
+
+def do_collect_export(*, actor, job: LedgerExport) -> bytes | None:
+    """Hand the file over once and delete it: a ledger with whole identifiers should not
+    wait on the server."""
+    with transaction.atomic():
+        locked = LedgerExport.objects.select_for_update().get(pk=job.pk)
+        if not locked.file_cipher:
+            return None
+        content = open_file(locked)
+        locked.file_cipher = ""
+        locked.save(update_fields=["file_cipher"])
+    return content
 
 
 def _export_value(actor, resident: Resident, name: str, membership, reveal: dict) -> str:
@@ -557,7 +621,9 @@ def run_export(job: LedgerExport) -> LedgerExport:
         file_cipher=seal_file(content), finished_at=timezone.now())
     do_record_audit(action=AuditEntry.Action.EXPORT, actor=actor, object_type="ledger",
                     object_id=job.pk, object_repr=template.name[:60],
+                    area_path=primary_area_path(actor),
                     changes={"template": template.code, "rows": total,
-                             "format": job.file_format, "whole_identifiers": whole})
+                             "format": job.file_format, "whole_identifiers": whole,
+                             "reason": job.reason})
     job.refresh_from_db()
     return job

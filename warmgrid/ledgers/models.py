@@ -215,6 +215,8 @@ class LedgerExport(models.Model):
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
     whole_identifiers = models.BooleanField(default=False)  # any ID number or phone whole
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # The file, encrypted, until it is downloaded once (then emptied).
     file_cipher = models.TextField(blank=True, editable=False)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

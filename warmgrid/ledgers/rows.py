@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from warmgrid.accounts.scopes import path_filter
+from warmgrid.audit.actions import do_record_audit
+from warmgrid.audit.models import AuditEntry
 from warmgrid.errors import Conflict, DomainError
 from warmgrid.ledgers.builtin import normalise_header
 from warmgrid.ledgers.models import (
@@ -35,7 +37,7 @@ from warmgrid.people.actions import (
     do_tag_resident,
 )
 from warmgrid.people.identifiers import id_number_index, open_phone, phone_index, seal_phone
-from warmgrid.people.models import Household, Resident
+from warmgrid.people.models import Household, Resident, SensitiveFieldBasis
 from warmgrid.places.models import Building
 
 # Fields a registry resident takes from a ledger row, in ResidentInput's names.
@@ -49,7 +51,13 @@ REBUILD_AFTER = 500  # residents created by an import before the matcher's index
 def read(path: Path, *, name: str = ""):
     """The ledger at `path` (a CSV's one sheet is named after `name`, the file as
     uploaded); ValueError (a LedgerReadError) when it cannot be read."""
-    return reading.read_ledger(path, name=name)
+    try:
+        return reading.read_ledger(path, name=name)
+    except ValueError:
+        raise
+    except Exception as exc:  # a damaged file breaks its reader in its own ways
+        raise reading.LedgerReadError("file_unreadable",
+                                      format=Path(path).suffix.lstrip(".")) from exc
 
 
 @dataclass
@@ -250,7 +258,7 @@ class RowImporter:
             self._conflict(resident, row, "household", str(household)[:80],
                            str(resident.household)[:80])
         if changes:
-            resident.save()
+            self._save_filled(resident, row, changes)
         tagged = self._tag(resident, row, values)
         if tagged:
             changes["tag"] = {"old": None, "new": tagged}
@@ -260,6 +268,24 @@ class RowImporter:
         return self._outcome(row, kind, resident=resident, changes=changes, score=score,
                              breakdown=breakdown or {}, decided_by=decided_by,
                              decided_at=timezone.now() if decided_by else None)
+
+    def _save_filled(self, resident: Resident, row: Row, changes: dict) -> None:
+        """Save only what the row filled, with the legal basis for a phone (PIPL) and an
+        audit entry, as a person's correction would have."""
+        fields = [f for name in changes for f in (
+            ("phone_cipher", "phone_index", "phone_masked") if name == "phone" else (name,))]
+        resident.save(update_fields=[*fields, "updated_at"])
+        if "phone" in changes:
+            SensitiveFieldBasis.objects.update_or_create(
+                resident=resident, field="phone",
+                defaults={"basis": self.template.legal_basis,
+                          "note": f"{self.template.name} · {self.ledger_import.file_name}"[:200]})
+        do_record_audit(
+            action=AuditEntry.Action.UPDATE, actor=self.actor, object_type="resident",
+            object_id=resident.pk, object_repr=resident.name, area_path=resident.area_path,
+            changes={"filled_from_ledger": f"{self.ledger_import.pk}:{row.sheet}:{row.number}",
+                     **{name: resident.phone_masked if name == "phone" else change["new"]
+                        for name, change in changes.items()}})
 
     def _conflict(self, resident, row: Row, name: str, ledger_value: str, registry_value):
         FieldConflict.objects.get_or_create(

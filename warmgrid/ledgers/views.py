@@ -4,18 +4,22 @@ through actions.py; an import or row outside the user's areas is a 404."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from warmgrid.accounts.http import client_ip
 from warmgrid.errors import DomainError
 from warmgrid.ledgers import actions, forms, queries
+from warmgrid.ledgers.builtin import normalise_header
 from warmgrid.ledgers.messages import issue_message
 from warmgrid.ledgers.models import LedgerExport, LedgerImport, LedgerTemplate, RowOutcome
 from warmgrid.ledgers.tasks import run_ledger_export, run_ledger_import
@@ -111,21 +115,33 @@ def mapping(request, import_id):
             if ledger_import is not None:
                 _queue(ledger_import)
                 return redirect("ledgers:import", ledger_import.pk)
-    preview = [[_masked_cell(h, row.values.get(h, "")) for h in sheet.headers]
+    preview = [[_masked_cell(row.values.get(h, "")) for h in sheet.headers]
                for row in sheet.rows[:PREVIEW_ROWS]]
     return render(request, "ledgers/mapping.html", {
         "form": form, "job": ledger_import, "sheet": sheet, "preview": preview,
         "column_fields": [form[f"column_{n}"] for n in range(len(headers))]})
 
 
-def _masked_cell(header: str, text: str) -> str:
-    """The preview shows ID numbers and phones masked: it is a screen, not a reveal."""
-    digits = "".join(c for c in str(text) if c.isalnum())
-    if len(digits) in (15, 18) and digits[:-1].isdigit():
-        return mask_id_number(digits)
-    if len(digits) == 11 and digits.isdigit() and digits.startswith("1"):
-        return mask_phone(digits)
-    return str(text)
+_DIGIT_RUN = re.compile(r"\d{6,}[\dXx]?")
+
+
+def _masked_cell(text: str) -> str:
+    """A preview cell with every run of six or more digits masked but its last four: ID
+    numbers, 残疾证号, phones and landlines alike, whatever the column is called."""
+    return _DIGIT_RUN.sub(lambda m: "*" * (len(m.group()) - 4) + m.group()[-4:], str(text))
+
+
+def _masked_field(name: str, value) -> str:
+    """A mapped field as a reviewer may see it: identifiers masked, a birth date as its
+    year (it is part of the ID number)."""
+    text = str(value or "")
+    if name == "id_number":
+        return mask_id_number(text) if text else ""
+    if name == "phone":
+        return mask_phone(text) if text else ""
+    if name == "birth_date":
+        return text[:4]
+    return _masked_cell(text)
 
 
 def _progress(ledger_import: LedgerImport) -> dict:
@@ -178,7 +194,12 @@ def error_report(request, import_id):
     """The rejected rows as they were, with what is wrong beside each: fix and import
     again."""
     ledger_import = queries.access_import_for_user(request.user, import_id)
-    content = actions.error_workbook(ledger_import)
+    try:  # rejected rows are shown as typed: whole ID numbers and phones
+        content = actions.do_export_rejected_rows(actor=request.user,
+                                                  ledger_import=ledger_import,
+                                                  ip_address=client_ip(request))
+    except DomainError as exc:
+        raise Http404 from exc
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument."
                               "spreadsheetml.sheet")
@@ -191,14 +212,21 @@ def error_report(request, import_id):
 def review(request):
     _importer(request)
     queue = list(queries.review_queue(request.user)[:20])
-    cards = []
+    cards, ledgers = [], {}
     for outcome in queue:
         try:
-            row = actions.ledger_row(outcome)
-        except DomainError:
+            if outcome.ledger_import_id not in ledgers:  # each stored file read once
+                ledgers[outcome.ledger_import_id] = actions.read_import(outcome.ledger_import)
+            row = actions.ledger_row(outcome, ledgers[outcome.ledger_import_id])
+        except (DomainError, ValueError):
             continue
+        # Only the columns the template maps, each masked as its field: a reviewer sees
+        # no more of the ledger than of the registry.
+        fields = {normalise_header(c["header"]): c["field"]
+                  for c in outcome.ledger_import.template.columns if c.get("field")}
         cards.append({"outcome": outcome, "row": [
-            (header, _masked_cell(header, value)) for header, value in row.values.items()],
+            (header, _masked_field(fields[normalise_header(header)], value))
+            for header, value in row.values.items() if normalise_header(header) in fields],
             "agreed": _agreement(outcome.breakdown)})
     return render(request, "ledgers/review.html", {"cards": cards,
                                                    "total": queries.review_queue(
@@ -225,15 +253,22 @@ def decide(request, outcome_id, decision):
     if run is None:
         raise Http404
     try:
-        run(actor=request.user, outcome=outcome, ip_address=client_ip(request))
+        result = run(actor=request.user, outcome=outcome, ip_address=client_ip(request))
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, {"merge": _("Merged."), "apart": _("Kept apart: a new "
-                                                                     "resident was registered."),
-                                   "undo": _("Undone: the row is back in the review queue.")}
-                         [decision])
-    return redirect(request.POST.get("next") or reverse("ledgers:review"))
+        if result.outcome == RowOutcome.Outcome.REJECTED:
+            messages.error(request, _("The registry refused this row as a new resident; "
+                                      "see the import's rejected rows."))
+        else:
+            messages.success(request, {
+                "merge": _("Merged."),
+                "apart": _("Kept apart: a new resident was registered."),
+                "undo": _("Undone: the row is back in the review queue.")}[decision])
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("ledgers:review")
+    return redirect(target)
 
 
 @login_required
@@ -251,7 +286,7 @@ def history(request, code):
 def export_page(request):
     from warmgrid.accounts.scopes import registry_read_paths
 
-    if not registry_read_paths(request.user):
+    if registry_read_paths(request.user) == []:
         raise Http404
     templates = list(queries.templates())
     if request.method == "POST":
@@ -262,7 +297,8 @@ def export_page(request):
         else:
             try:
                 job = actions.do_request_export(actor=request.user, template=template,
-                                                file_format=request.POST.get("format", ""))
+                                                file_format=request.POST.get("format", ""),
+                                                reason=request.POST.get("reason", ""))
             except DomainError as exc:
                 messages.error(request, str(exc.message))
             else:
@@ -294,7 +330,9 @@ def export_download(request, export_id):
     job = _own_export(request, export_id)
     if job.status != LedgerExport.Status.DONE:
         raise Http404
-    content = actions.open_file(job)
+    content = actions.do_collect_export(actor=request.user, job=job)
+    if content is None:  # handed out once, then deleted
+        raise Http404
     kind = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             if job.file_format == "xlsx" else "text/csv; charset=utf-8")
     response = HttpResponse(content, content_type=kind)

@@ -278,7 +278,8 @@ REASONS = {
 
 
 def _open_invitation(code: str) -> Invitation:
-    invitation = (Invitation.objects.select_for_update().select_related("wave")
+    # Lock the invitation only: locking its wave too would queue every submission.
+    invitation = (Invitation.objects.select_for_update(of=("self",)).select_related("wave")
                   .filter(token=normalise_code(code)).first())
     if invitation is None:
         raise NotFound(_("This invitation code is not known. Check it against the card."),

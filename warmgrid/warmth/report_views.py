@@ -263,7 +263,7 @@ def community_pdf(request, wave_id, code):
 @login_required
 def export(request, wave_id):
     """The de-identified responses as CSV, SPSS and Stata files with a codebook (zip).
-    Grid codes are blanked where a grid has fewer than 5 responses."""
+    Grid codes are blanked in a community where any grid has fewer than 5 responses."""
     paths = queries.export_paths(request.user)
     if paths == []:
         raise Http404
@@ -273,8 +273,11 @@ def export(request, wave_id):
     frame = results.response_frame(wave)
     if frame.empty:
         raise Http404
+    # Grids under 5 responses are blanked — and then every grid of their community, or
+    # the blank one would follow by elimination.
     counts = frame["grid"].value_counts()
-    frame.loc[frame["grid"].map(counts) < 5, "grid"] = ""
+    small = frame.loc[frame["grid"].map(counts) < 5, "community"].unique()
+    frame.loc[frame["community"].isin(small), "grid"] = ""
     frame.insert(0, "wave", wave.pk)
     frame["quality_flags"] = ""
     form = instrument_of(wave.version)

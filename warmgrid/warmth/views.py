@@ -20,7 +20,7 @@ from django.core import signing
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -234,7 +234,8 @@ def grouped_code(code: str) -> str:
 @login_required
 def wave_cards(request, wave_id, grid_id):
     """Printable invitation cards of one grid: a QR code with the link, the code to type,
-    and the door it is for."""
+    and the door it is for. Whether a card was used is not shown: a door-by-door record of
+    who has answered, read beside the responses' days, could name a respondent."""
     user = request.user
     wave = queries.access_wave_for_user(user, wave_id)
     paths = actions.interviewer_paths(user)
@@ -313,7 +314,8 @@ def survey(request, code):
             "This invitation has already been used: each household answers once. "
             "Thank you.")}, status=410)
     wave = invitation.wave
-    if wave.status != Wave.Status.OPEN:
+    if wave.status != Wave.Status.OPEN or not (
+            wave.opens_on <= timezone.localdate() <= wave.closes_on):
         return render(request, "warmth/survey_closed.html", {"message": _(
             "This survey is not collecting answers now.")}, status=410)
     if request.method == "GET" and queries.quota_met(invitation):

@@ -8,7 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from warmgrid.errors import Forbidden
+from warmgrid.audit.models import AuditEntry
+from warmgrid.errors import Conflict, Forbidden
 from warmgrid.ledgers.actions import (
     do_cancel_import,
     do_keep_apart,
@@ -133,12 +134,35 @@ def test_a_link_fills_what_is_empty_and_never_overwrites(world, tmp_path):
     assert set(FieldConflict.objects.filter(resident=zhang).values_list("field", flat=True)
                ) == {"name", "phone", "household"}
     assert FieldSource.objects.filter(resident=zhang, field="occupation").exists()
+    assert AuditEntry.objects.filter(object_type="resident", object_id=str(zhang.pk),
+                                     changes__occupation="退休").exists()
     outcome = RowOutcome.objects.get(ledger_import=job)
     do_undo(actor=world.community_staff, outcome=outcome)
     zhang.refresh_from_db()
     assert zhang.occupation == "" and not FieldConflict.objects.filter(resident=zhang).exists()
     outcome.refresh_from_db()
     assert outcome.outcome == RowOutcome.Outcome.REVIEW
+    with pytest.raises(Conflict):
+        do_undo(actor=world.community_staff, outcome=outcome)  # nothing left to undo
+
+
+def test_undo_keeps_what_someone_changed_since(world, tmp_path):
+    zhang = world.zhang_san
+    Resident.objects.filter(pk=zhang.pk).update(occupation="")
+    headers = (*HEADERS, "职业")
+    row = (zhang.name, zhang.id_number_plain, "", world.building_a.name, "2", "301", "退休")
+    template = do_save_template(actor=world.community_staff, code="jobs", name="职业",
+                                legal_basis="statutory_duty",
+                                columns=[{"header": h, "field": f} for h, f in zip(
+                                    headers, ("name", "id_number", "phone", "building",
+                                              "unit", "room", "occupation"), strict=True)])
+    path = write_csv(tmp_path / "jobs.csv", [row], headers=headers)
+    job = run_import(do_start_import(actor=world.community_staff, template=template,
+                                     name=path.name, content=path.read_bytes()))
+    Resident.objects.filter(pk=zhang.pk).update(occupation="社区志愿者")  # corrected since
+    do_undo(actor=world.community_staff, outcome=RowOutcome.objects.get(ledger_import=job))
+    zhang.refresh_from_db()
+    assert zhang.occupation == "社区志愿者"
 
 
 def test_without_an_id_number_the_same_person_is_found_by_the_matcher(world, tmp_path):
@@ -175,6 +199,8 @@ def test_a_near_match_waits_in_the_queue_to_be_merged_undone_or_kept_apart(world
         do_merge(actor=world.worker_b, outcome=outcome)  # another grid's worker
     merged = do_merge(actor=world.community_staff, outcome=outcome)
     assert merged.outcome == RowOutcome.Outcome.MERGED and merged.decided_by_id
+    with pytest.raises(Conflict):
+        do_merge(actor=world.community_staff, outcome=outcome)  # a second click
     assert FieldConflict.objects.filter(resident=zhang, field="name").exists()
     job.refresh_from_db()
     assert (job.review, job.linked) == (0, 1)

@@ -88,9 +88,10 @@ def test_imports_outside_the_area_are_not_found(login, world, tmp_path):
     assert login(world.resident_a).get(reverse("ledgers:index")).status_code == 404
 
 
-def export(client, code="registry", file_format="xlsx"):
+def export(client, code="registry", file_format="xlsx", reason="民政核对低保"):
     response = client.post(reverse("ledgers:export"), {"template": code,
-                                                       "format": file_format})
+                                                       "format": file_format,
+                                                       "reason": reason})
     job = LedgerExport.objects.order_by("-pk").first()
     assert response.status_code == 302 and job.status == LedgerExport.Status.DONE
     return job, client.get(reverse("ledgers:export_download", args=[job.pk]))
@@ -123,21 +124,39 @@ def test_exports_are_scoped_masked_by_role_neutralised_and_watermarked(login, wo
     assert "王五" not in body
     assert login(world.worker_b).get(reverse("ledgers:export_download", args=[job.pk])
                                      ).status_code == 404  # someone else's export
+    assert entry.changes["reason"] == "民政核对低保"
+
+
+def test_an_export_with_whole_identifiers_needs_a_reason_and_is_handed_out_once(
+        login, world):
+    worker = login(world.worker_a)  # may see phones whole
+    refused = worker.post(reverse("ledgers:export"), {"template": "registry",
+                                                      "format": "csv", "reason": ""})
+    assert refused.status_code == 200 and not LedgerExport.objects.exists()
+    job, first = export(worker, file_format="csv")
+    assert first.status_code == 200 and "张三" in first.content.decode("utf-8-sig")
+    again = worker.get(reverse("ledgers:export_download", args=[job.pk]))
+    assert again.status_code == 404  # deleted once collected
+    job.refresh_from_db()
+    assert job.file_cipher == ""
 
 
 def test_the_review_page_shows_both_sides_masked(login, world, tmp_path):
     from warmgrid.ledgers.models import RowOutcome
 
     staff = login(world.community_staff)
-    headers = ("姓名", "公民身份号码", "楼栋", "单元", "房号")
-    upload(staff, write_csv(tmp_path / "r.csv", [("张叁", new_id(3), world.building_a.name,
-                                                  "2", "301")], headers=headers))
+    headers = ("姓名", "公民身份号码", "楼栋", "单元", "房号", "出生日期", "备注")
+    upload(staff, write_csv(tmp_path / "r.csv", [
+        ("张叁", new_id(3), world.building_a.name, "2", "301", new_id(3)[6:14],
+         "残疾证" + new_id(3) + "11")], headers=headers), template="registry")
     outcome = RowOutcome.objects.get()
     RowOutcome.objects.filter(pk=outcome.pk).update(outcome=RowOutcome.Outcome.REVIEW,
                                                     resident=world.zhang_san)
     page = staff.get(reverse("ledgers:review")).content.decode()
     assert "张叁" in page and world.zhang_san.id_number_masked in page
-    assert new_id(3) not in page
+    assert new_id(3) not in page  # not as the ID, not inside another column either
+    assert "残疾证" not in page  # an unmapped column is not shown to a reviewer
+    assert new_id(3)[6:14] not in page and new_id(3)[6:10] in page  # birth date: its year
     merged = staff.post(reverse("ledgers:decide", args=[outcome.pk, "merge"]))
     assert merged.status_code == 302
     outcome.refresh_from_db()

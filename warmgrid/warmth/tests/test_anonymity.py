@@ -1,5 +1,6 @@
 """Anonymity: no path leads from a stored response to a resident, household, invitation,
-worker or account — not a foreign key, not a timestamp, not an audit entry, not an order."""
+worker or account — not a foreign key, not a timestamp, not an audit entry, not a key
+that counts up, not the invitation cards (docs/warmth.md says what remains)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,20 @@ def test_a_submission_leaves_no_audit_trace(world, wave):
     do_submit_response(code=code, answers=valid_answers(wave.version), mode="self",
                        channel="web")
     assert AuditEntry.objects.count() == before
+
+
+def test_the_cards_do_not_say_which_doors_answered(world, wave, login):
+    from django.urls import reverse
+
+    code = wave.invitations.filter(grid=world.grid_a).first().token
+    do_submit_response(code=code, answers=valid_answers(wave.version), mode="self",
+                       channel="web")
+    page = login(world.worker_a).get(reverse("warmth:cards",
+                                             args=[wave.pk, world.grid_a.pk]))
+    body = page.content.decode()
+    cards = body.split('<article class="wg-invitation')[1:]
+    assert len(cards) == wave.invitations.filter(grid=world.grid_a).count()
+    used = next(card for card in cards if f"{code[:5]}-{code[5:]}" in card)
+    other = next(card for card in cards if f"{code[:5]}-{code[5:]}" not in card)
+    assert used.split(">", 1)[0] == other.split(">", 1)[0]  # the same markup either way
+    assert "used" not in body.lower().split("<main", 1)[-1]
