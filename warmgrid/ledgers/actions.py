@@ -231,14 +231,21 @@ def run_import(ledger_import: LedgerImport, *, progress: Progress | None = None,
     ledger_import.refresh_from_db()
     importer = ledger_rows.RowImporter(ledger_import, ledger)
     while ledger_import.rows_done < len(rows):
-        ledger_import.refresh_from_db(fields=["status"])
-        if ledger_import.status != LedgerImport.Status.RUNNING:
-            break
-        chunk = rows[ledger_import.rows_done:ledger_import.rows_done + batch]
+        start = ledger_import.rows_done
         with transaction.atomic():
+            # The import's row is held for the batch: a second worker on it (a resume
+            # while the first was still in a batch) waits, then finds the rows done.
+            locked = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+            if locked.rows_done != start:  # another worker has it: leave it to that one
+                ledger_import.refresh_from_db()
+                return ledger_import
+            if locked.status != LedgerImport.Status.RUNNING:
+                ledger_import.refresh_from_db()
+                break
+            chunk = rows[start:start + batch]
             importer.handle(chunk)
             LedgerImport.objects.filter(pk=ledger_import.pk).update(
-                rows_done=ledger_import.rows_done + len(chunk))
+                rows_done=start + len(chunk))
             _recount(ledger_import)
             if importer.touched_grids:
                 do_refresh_grid_tallies(grid_ids=importer.touched_grids)

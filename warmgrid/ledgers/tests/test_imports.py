@@ -272,3 +272,22 @@ def test_a_dibao_ledger_is_recognised_and_sets_its_tag(world, tmp_path, login):
     assert job.linked == 1
     membership = ResidentTag.objects.get(resident=world.li_si, tag__code="low_income")
     assert str(membership.valid_from) == "2026-01-01"
+
+
+def test_a_worker_that_finds_its_rows_done_by_another_leaves_the_import_alone(world,
+                                                                               tmp_path):
+    """A resume while the first worker was still in a batch: the second worker to reach
+    a batch sees rows_done moved on and stops, without marking the import done."""
+    path = write_csv(tmp_path / "ledger.csv", good_rows(world, 4))
+    job = do_start_import(actor=world.community_staff, template=LedgerTemplate.objects.get(
+        code="registry"), name=path.name, content=path.read_bytes())
+    seen = []
+
+    def another_worker_moves_on(progress):
+        if not seen:  # after the first batch, someone else handles the next rows
+            LedgerImport.objects.filter(pk=progress.pk).update(rows_done=progress.rows_done + 1)
+        seen.append(progress.rows_done)
+
+    job = run_import(job, progress=another_worker_moves_on, batch=2)
+    assert job.status == LedgerImport.Status.RUNNING  # not marked done by this worker
+    assert RowOutcome.objects.filter(ledger_import=job).count() == 2
