@@ -25,7 +25,6 @@ from warmgrid.audit.actions import do_record_audit
 from warmgrid.audit.models import AuditEntry
 from warmgrid.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warmgrid.lib.warmth import instrument as xlsform
-from warmgrid.lib.warmth import sampling
 from warmgrid.people.models import Household
 from warmgrid.places.models import Area
 from warmgrid.warmth import openrosa
@@ -223,6 +222,8 @@ def do_create_wave(*, actor, name: str, version: InstrumentVersion, communities:
             % {"low": MIN_COMPLETES, "high": MAX_COMPLETES}]
     if errors:
         raise ValidationFailed(fields=errors)
+    from warmgrid.lib.warmth import sampling  # scipy: loaded when a wave is drawn
+
     rows = (Household.objects.filter(grid__parent__in=communities)
             .values_list("pk", "grid_id", "grid__parent_id"))
     drawn = sampling.draw_sample(rows, seed=seed, response_rate=response_rate,

@@ -8,7 +8,6 @@ communities in their areas; a figure over fewer than 5 respondents is never show
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 import zipfile
 from pathlib import Path
@@ -22,8 +21,6 @@ from django.utils.translation import gettext_lazy
 
 from warmgrid.audit.actions import do_record_audit
 from warmgrid.audit.models import AuditEntry
-from warmgrid.lib.warmth import export as researcher_export
-from warmgrid.lib.warmth.pdf import render_card_pdf
 from warmgrid.places.models import Area
 from warmgrid.warmth import queries, results
 from warmgrid.warmth.instruments import instrument_of
@@ -253,6 +250,8 @@ def community_pdf(request, wave_id, code):
                   "shown.") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
     }
     title = f"{context['area'].name} · {wave.name}"
+    from warmgrid.lib.warmth.pdf import render_card_pdf  # reportlab: loaded when printing
+
     pdf = render_card_pdf(context["card"], labels, title=title)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (f'inline; filename="warmth-{wave.pk}-'
@@ -280,6 +279,8 @@ def export(request, wave_id):
     frame.loc[frame["community"].isin(small), "grid"] = ""
     frame.insert(0, "wave", wave.pk)
     frame["quality_flags"] = ""
+    from warmgrid.lib.warmth import export as researcher_export  # pyreadstat, pandas
+
     form = instrument_of(wave.version)
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as folder:
@@ -294,6 +295,3 @@ def export(request, wave_id):
     response["Content-Disposition"] = f'attachment; filename="warmth-wave-{wave.pk}.zip"'
     return response
 
-
-def chart_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False)

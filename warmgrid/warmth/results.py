@@ -5,32 +5,33 @@ predictors, and "what moves temperature".
 
 Figures are computed over the whole wave, so ranks compare every community in it; the
 pages then show only the communities in the reader's areas. Responses are only ever
-added, so a result is cached by the wave and its response count.
+added, so a result is cached by the wave and its response count. The statistics
+(statsmodels, semopy …) are imported when a result is first computed, not when the site
+starts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import warnings
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from warmgrid.lib.warmth import analysis, composite, report
+from warmgrid.accounts.scopes import path_filter
 from warmgrid.lib.warmth import instrument as xlsform
-from warmgrid.lib.warmth import weights as survey_weights
-from warmgrid.lib.warmth.files import covariate_columns
 from warmgrid.people.models import Household
 from warmgrid.places.models import Area
 from warmgrid.warmth import queries
 from warmgrid.warmth.instruments import instrument_of
 from warmgrid.warmth.models import Wave
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
 
 # Community indicators the between-community model uses when every community has them.
 LEVEL2 = ("response_on_time_rate", "satisfaction_rate", "residents_per_grid_worker",
@@ -40,6 +41,8 @@ BOOTSTRAP_DRAWS = 1000
 
 
 def response_frame(wave: Wave) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(queries.response_table(wave))
 
 
@@ -75,6 +78,10 @@ def _level2(wave: Wave, codes: set[str]) -> tuple[dict, list[str]]:
 def _weighted(frame: pd.DataFrame, cards: dict, warmth: np.ndarray, keep: np.ndarray) -> dict:
     """Post-stratification to the registry: respondents weighted by their grid's
     households, per community, with Kish's effective n."""
+    import numpy as np
+
+    from warmgrid.lib.warmth import weights as survey_weights
+
     households = dict(Household.objects.filter(grid__code__in=set(frame["grid"]))
                       .values("grid__code").annotate(n=Count("pk"))
                       .values_list("grid__code", "n"))
@@ -96,6 +103,8 @@ def _sensitivity(cards: dict, seed: int) -> dict | None:
     """How ranks would move if the dimension means were combined otherwise (OECD/JRC):
     min-max, z-score or rank normalisation; equal or PCA weights (jittered ±25 %);
     arithmetic or geometric aggregation; with or without outlier treatment."""
+    from warmgrid.lib.warmth import composite
+
     codes = list(cards["communities"])
     dimensions = cards["dimensions"]["in_temperature"]
     if len(codes) < 3 or not dimensions:
@@ -115,6 +124,12 @@ def _sensitivity(cards: dict, seed: int) -> dict | None:
 
 
 def _compute(wave: Wave, include_flagged: bool, weighted: bool, with_previous: bool) -> dict:
+    import numpy as np
+    import pandas as pd
+
+    from warmgrid.lib.warmth import analysis, report
+    from warmgrid.lib.warmth.files import covariate_columns
+
     form = instrument_of(wave.version)
     frame = response_frame(wave)
     if frame.empty:
@@ -193,8 +208,5 @@ def visible_codes(user, wave: Wave) -> set[str]:
     paths = queries.report_paths(user)
     rows = wave.communities.select_related("community")
     if paths is not None:
-        q = Q(pk__in=[])
-        for path in paths:
-            q |= Q(area_path__startswith=path)
-        rows = rows.filter(q)
+        rows = rows.filter(path_filter(paths))
     return {row.community.code for row in rows}
