@@ -76,6 +76,19 @@ def _paths(user, roles: frozenset[str]) -> list[str]:
     return sorted({g.area_path for g in grants_of(user) if g.role in roles})
 
 
+def paths_with_roles(user, roles) -> list[str] | None:
+    """The areas where the user holds one of `roles`; None (every area) for a system
+    admin."""
+    if is_system_admin(user):
+        return None
+    return _paths(user, frozenset(roles))
+
+
+def within(area_path: str, paths: list[str] | None) -> bool:
+    """Whether an area lies inside one of `paths` (None: every area)."""
+    return paths is None or any(area_path.startswith(p) for p in paths)
+
+
 def registry_read_paths(user) -> list[str] | None:
     if is_system_admin(user):
         return None

@@ -69,10 +69,6 @@ def supervises(user) -> bool:
     return is_system_admin(user) or bool(case_dispatch_paths(user))
 
 
-def inside(path: str, paths: list[str] | None) -> bool:
-    return paths is None or any(path.startswith(p) for p in paths)
-
-
 def access_supervised_area_for_user(user, area_id) -> Area:
     """An area the user supervises (to narrow the board to it); 404 otherwise."""
     paths = supervised_paths(user)

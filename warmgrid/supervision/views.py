@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from warmgrid.accounts.http import client_ip
+from warmgrid.accounts.scopes import within
 from warmgrid.cases.models import Case, Category
 from warmgrid.cases.reference import reference
 from warmgrid.errors import Conflict, Forbidden
@@ -159,7 +160,7 @@ def board(request):
     now = timezone.now()
     counts = queries.open_counts_by_grid(paths)
     areas = queries.areas_supervised(user)
-    grids = [a for a in areas if a.level == Area.Level.GRID and queries.inside(a.path, paths)]
+    grids = [a for a in areas if a.level == Area.Level.GRID and within(a.path, paths)]
     grid_by_id = {g.pk: g for g in grids}
     unplaced = _("Not placed in a grid yet")
     rows = []

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from warmgrid.accounts.models import Role
-from warmgrid.accounts.scopes import grants_of, is_system_admin, roles_of
+from warmgrid.accounts.scopes import is_system_admin, paths_with_roles, roles_of, within
 from warmgrid.audit.actions import do_record_audit
 from warmgrid.audit.models import AuditEntry
 from warmgrid.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -159,20 +159,11 @@ CODE_LENGTH = 10
 def wave_manager_paths(actor) -> list[str] | None:
     """Areas in which the actor may open waves (None: everywhere; an actor of None is the
     operator at the command line, as for the demo)."""
-    if actor is None or is_system_admin(actor):
-        return None
-    return sorted({g.area_path for g in grants_of(actor) if g.role in WAVE_MANAGERS})
+    return None if actor is None else paths_with_roles(actor, WAVE_MANAGERS)
 
 
 def interviewer_paths(actor) -> list[str] | None:
-    if is_system_admin(actor):
-        return None
-    return sorted({g.area_path for g in grants_of(actor) if g.role in INTERVIEWERS})
-
-
-def within(path: str, paths: list[str] | None) -> bool:
-    """Whether an area path lies inside one of `paths` (None: everywhere)."""
-    return paths is None or any(path.startswith(p) for p in paths)
+    return paths_with_roles(actor, INTERVIEWERS)
 
 
 def new_invitation_code() -> str:
@@ -354,10 +345,7 @@ def do_receive_submission(*, actor, xml: bytes) -> tuple[Response | None, bool]:
 # --- Governance records ---
 
 def record_editor_paths(actor) -> list[str] | None:
-    if is_system_admin(actor):
-        return None
-    return sorted({g.area_path for g in grants_of(actor)
-                   if g.role in (Role.COMMUNITY_STAFF, *WAVE_MANAGERS)})
+    return paths_with_roles(actor, {Role.COMMUNITY_STAFF, *WAVE_MANAGERS})
 
 
 def do_save_community_record(*, actor, community: Area, year: int, organisations: int,

@@ -22,9 +22,8 @@ from django.http import Http404
 from warmgrid.accounts.models import Role, RoleAssignment
 from warmgrid.accounts.scopes import (
     enclosing_paths,
-    grants_of,
-    is_system_admin,
     path_filter,
+    paths_with_roles,
     scoped,
 )
 from warmgrid.cases.models import Case
@@ -137,22 +136,16 @@ REPORT_READERS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN, Role.DISTRI
 EXPORTERS = frozenset({Role.DISTRICT_ADMIN, Role.RESEARCHER})
 
 
-def _paths_with(user, roles: frozenset[str]) -> list[str] | None:
-    if is_system_admin(user):
-        return None
-    return sorted({g.area_path for g in grants_of(user) if g.role in roles})
-
-
 def wave_read_paths(user) -> list[str] | None:
-    return _paths_with(user, WAVE_READERS)
+    return paths_with_roles(user, WAVE_READERS)
 
 
 def report_paths(user) -> list[str] | None:
-    return _paths_with(user, REPORT_READERS)
+    return paths_with_roles(user, REPORT_READERS)
 
 
 def export_paths(user) -> list[str] | None:
-    return _paths_with(user, EXPORTERS)
+    return paths_with_roles(user, EXPORTERS)
 
 
 def _overlapping(queryset, paths: list[str] | None, field: str = "area_path"):

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from warmgrid.accounts.actions import user_for_api_token
 from warmgrid.accounts.http import client_ip
 from warmgrid.accounts.ratelimits import SURVEY_CODE, check_rate
-from warmgrid.accounts.scopes import needs_second_factor, scoped
+from warmgrid.accounts.scopes import needs_second_factor, scoped, within
 from warmgrid.errors import DomainError, RateLimited
 from warmgrid.pages import act
 from warmgrid.places.models import Area
@@ -201,7 +201,7 @@ def wave_detail(request, wave_id):
         return JsonResponse(_progress_json(progress))
     return render(request, "warmth/wave.html", {
         "wave": wave, "progress": progress,
-        "manages": actions.within(wave.area_path, actions.wave_manager_paths(user)),
+        "manages": within(wave.area_path, actions.wave_manager_paths(user)),
         "interviews": actions.interviewer_paths(user) != [],
         "reports": queries.report_paths(user) != [],
         "exports": queries.export_paths(user) != [],
@@ -281,7 +281,7 @@ def _interviewing(request, invitation: Invitation) -> bool:
     user = request.user
     if request.GET.get("mode") != "interviewer" or not user.is_authenticated:
         return False
-    return actions.within(invitation.area_path, actions.interviewer_paths(user))
+    return within(invitation.area_path, actions.interviewer_paths(user))
 
 
 @require_http_methods(["GET", "POST"])
