@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,10 +71,7 @@ def open_file(job) -> bytes:
 
 def read_import(ledger_import: LedgerImport):
     """The stored file read again (reports and the review queue show rows from it)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"ledger{Path(ledger_import.file_name).suffix.lower()}"
-        path.write_bytes(open_file(ledger_import))
-        return ledger_rows.read(path, name=ledger_import.file_name)
+    return ledger_rows.read(open_file(ledger_import), name=ledger_import.file_name)
 
 
 def do_start_import(*, actor, template: LedgerTemplate | None, name: str, content: bytes,
@@ -142,11 +138,8 @@ def do_map_import(*, actor, ledger_import: LedgerImport, template: LedgerTemplat
 
 
 def read_bytes(name: str, content: bytes):
-    """A ledger read from memory (the upload and mapping pages). Raises ValueError."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"ledger{Path(name).suffix.lower()}"
-        path.write_bytes(content)
-        return ledger_rows.read(path, name=name)
+    """A ledger read from memory (the upload page). Raises ValueError."""
+    return ledger_rows.read(content, name=name)
 
 
 # Headers departments use for the registry's fields, besides the registry's own.

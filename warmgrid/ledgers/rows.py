@@ -48,16 +48,16 @@ FILLABLE = ("phone", "ethnicity", "occupation")
 REBUILD_AFTER = 500  # residents created by an import before the matcher's index is rebuilt
 
 
-def read(path: Path, *, name: str = ""):
-    """The ledger at `path` (a CSV's one sheet is named after `name`, the file as
-    uploaded); ValueError (a LedgerReadError) when it cannot be read."""
+def read(content: bytes, *, name: str):
+    """A ledger from the bytes of the file uploaded as `name` (a CSV's one sheet is named
+    after it); ValueError (a LedgerReadError) when it cannot be read."""
     try:
-        return reading.read_ledger(path, name=name)
+        return reading.read_ledger(content, name=name)
     except ValueError:
         raise
     except Exception as exc:  # a damaged file breaks its reader in its own ways
         raise reading.LedgerReadError("file_unreadable",
-                                      format=Path(path).suffix.lstrip(".")) from exc
+                                      format=Path(name).suffix.lstrip(".")) from exc
 
 
 @dataclass
