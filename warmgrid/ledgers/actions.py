@@ -12,10 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,12 +36,11 @@ from warmgrid.ledgers.models import (
     LedgerTemplate,
     RowOutcome,
 )
-from warmgrid.people.actions import (
-    do_refresh_grid_tallies,
-)
+from warmgrid.people.actions import do_refresh_grid_tallies
 from warmgrid.people.identifiers import cipher
-from warmgrid.people.models import Resident
+from warmgrid.people.models import Resident, ResidentTag
 
+logger = logging.getLogger(__name__)
 FILE_FIELD = "ledger.file"
 FORMATS = (".xlsx", ".xls", ".csv")
 MAX_BYTES = 50 * 1024 * 1024
@@ -236,10 +237,15 @@ def run_import(ledger_import: LedgerImport, *, progress: Progress | None = None,
                 ledger_import.refresh_from_db()
                 break
             chunk = rows[start:start + batch]
-            importer.handle(chunk)
+            counts = importer.handle(chunk)
+            # Counted as the batch goes (a recount of every row per batch would grow
+            # with the square of the ledger); decisions later recount (_recount).
+            figures: dict[str, int] = {}
+            for outcome, n in counts.items():
+                figures[COUNTED_AS[outcome]] = figures.get(COUNTED_AS[outcome], 0) + n
             LedgerImport.objects.filter(pk=ledger_import.pk).update(
-                rows_done=start + len(chunk))
-            _recount(ledger_import)
+                rows_done=start + len(chunk),
+                **{name: F(name) + n for name, n in figures.items()})
             if importer.touched_grids:
                 do_refresh_grid_tallies(grid_ids=importer.touched_grids)
                 importer.touched_grids.clear()
@@ -596,25 +602,39 @@ def run_export(job: LedgerExport) -> LedgerExport:
         return job
     actor, template = job.created_by, job.template
     residents = ledger_residents(actor, template)
+    if template.tag_id:  # the period of each resident's membership, in the same pass
+        residents = residents.prefetch_related(Prefetch(
+            "tags", queryset=ResidentTag.objects.filter(tag_id=template.tag_id)
+            .order_by("-valid_from"), to_attr="ledger_memberships"))
     total = residents.count()
     LedgerExport.objects.filter(pk=job.pk).update(rows_total=total)
     columns = [c for c in template.columns if c.get("field")]
+    sensitive = {"id_number", "phone"} & {c["field"] for c in columns}
     rows, whole = [], False
-    with translation.override("zh-hans"):  # a department's ledger is in Chinese
-        for n, resident in enumerate(residents.iterator(chunk_size=2000), start=1):
-            reveal = {field: may_reveal(actor, field, resident.area_path)
-                      for field in ("id_number", "phone")}
-            whole = whole or any(reveal.values())
-            membership = (resident.tags.filter(tag_id=template.tag_id)
-                          .order_by("-valid_from").first() if template.tag_id else None)
-            rows.append([_export_value(actor, resident, c["field"], membership, reveal)
-                         for c in columns])
-            if n % 500 == 0:
-                LedgerExport.objects.filter(pk=job.pk).update(rows_done=n)
-    buffer = io.BytesIO()
-    write = writing.write_xlsx if job.file_format == "xlsx" else writing.write_csv
-    write(buffer, headers=[c["header"] for c in columns], rows=rows,
-          exported_by=actor.get_username(), exported_at=timezone.localtime())
+    try:
+        with translation.override("zh-hans"):  # a department's ledger is in Chinese
+            for n, resident in enumerate(residents.iterator(chunk_size=2000), start=1):
+                reveal = {field: field in sensitive
+                          and may_reveal(actor, field, resident.area_path)
+                          for field in ("id_number", "phone")}
+                whole = whole or any(reveal.values())
+                memberships = getattr(resident, "ledger_memberships", None)
+                rows.append([_export_value(actor, resident, c["field"],
+                                           memberships[0] if memberships else None, reveal)
+                             for c in columns])
+                if n % 500 == 0:
+                    LedgerExport.objects.filter(pk=job.pk).update(rows_done=n)
+        buffer = io.BytesIO()
+        write = writing.write_xlsx if job.file_format == "xlsx" else writing.write_csv
+        write(buffer, headers=[c["header"] for c in columns], rows=rows,
+              exported_by=actor.get_username(), exported_at=timezone.localtime())
+    except Exception:
+        logger.exception("ledger export %s failed", job.pk)
+        LedgerExport.objects.filter(pk=job.pk).update(
+            status=LedgerExport.Status.FAILED, finished_at=timezone.now(),
+            error=str(_("The export failed; try again, or tell the operator.")))
+        job.refresh_from_db()
+        return job
     content = buffer.getvalue()
     LedgerExport.objects.filter(pk=job.pk).update(
         status=LedgerExport.Status.DONE, rows_done=total, whole_identifiers=whole,

@@ -9,6 +9,7 @@ its source. Used by actions.run_import inside one transaction per batch.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,9 +322,14 @@ class RowImporter:
 
     # --- one batch ---
 
-    def handle(self, rows: list[Row]) -> None:
+    def handle(self, rows: list[Row]) -> Counter:
+        """Handle a batch; the outcomes of the rows it handled, counted."""
+        counts: Counter = Counter()
         for row in rows:
-            self.handle_row(row)
+            outcome = self.handle_row(row)
+            if outcome is not None:
+                counts[outcome.outcome] += 1
+        return counts
 
     def prepare(self, row: Row):
         """(values, headers, household) for a row that can land, else the problems as
@@ -355,11 +361,11 @@ class RowImporter:
                            code="row_changed")
         return prepared[0], prepared[2]
 
-    def handle_row(self, row: Row) -> RowOutcome:
-        existing = RowOutcome.objects.filter(ledger_import=self.ledger_import,
-                                             sheet=row.sheet[:80], row_number=row.number)
-        if existing.exists():  # a resumed import does not handle a row twice
-            return existing.get()
+    def handle_row(self, row: Row) -> RowOutcome | None:
+        """The row's new outcome; None for a row handled before (not handled twice)."""
+        if RowOutcome.objects.filter(ledger_import=self.ledger_import, sheet=row.sheet[:80],
+                                     row_number=row.number).exists():
+            return None
         prepared = self.prepare(row)
         if isinstance(prepared, list):
             return self._reject(row, prepared)

@@ -198,7 +198,7 @@ def error_report(request, import_id):
         content = actions.do_export_rejected_rows(actor=request.user,
                                                   ledger_import=ledger_import,
                                                   ip_address=client_ip(request))
-    except DomainError as exc:
+    except (DomainError, ValueError) as exc:  # not theirs, or no rows left to read
         raise Http404 from exc
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument."

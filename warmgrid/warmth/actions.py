@@ -288,14 +288,16 @@ def _open_invitation(code: str) -> Invitation:
 
 def do_submit_response(*, code: str, answers: dict, mode: str, channel: str,
                        language: str = "", duration_seconds: int | None = None,
-                       interviewer=None) -> Response:
+                       interviewer=None, wave: Wave | None = None) -> Response:
     """Store one completed questionnaire for an invitation and mark the invitation used,
     in one transaction. An interviewer must have the invitation's grid in scope; they are
     not recorded. Refuses answers the form would refuse."""
     with transaction.atomic():
         invitation = _open_invitation(code)
-        if interviewer is not None and not within(invitation.area_path,
-                                                   interviewer_paths(interviewer)):
+        # An interviewer answers only for their grids; an ODK form only for its wave.
+        outside = interviewer is not None and not within(invitation.area_path,
+                                                         interviewer_paths(interviewer))
+        if outside or (wave is not None and invitation.wave_id != wave.pk):
             raise NotFound(_("This invitation code is not known. Check it against the "
                              "card."), code="invitation_unknown")
         form = instrument_of(invitation.wave.version)
@@ -336,7 +338,7 @@ def do_receive_submission(*, actor, xml: bytes) -> tuple[Response | None, bool]:
             code=parsed.invitation, answers=parsed.answers,
             mode=Response.Mode.INTERVIEWER, channel=Response.Channel.OPENROSA,
             language=parsed.language, duration_seconds=parsed.duration_seconds,
-            interviewer=actor)
+            interviewer=actor, wave=wave)
         Submission.objects.create(wave=wave, instance_digest=instance_digest,
                                   body_digest=body_digest)
     return response, True

@@ -163,3 +163,19 @@ def test_the_review_page_shows_both_sides_masked(login, world, tmp_path):
     assert outcome.outcome == RowOutcome.Outcome.MERGED
     assert login(world.worker_b).post(
         reverse("ledgers:decide", args=[outcome.pk, "undo"])).status_code == 404
+
+
+def test_an_export_that_breaks_says_so_instead_of_waiting_forever(login, world,
+                                                                  monkeypatch):
+    from warmgrid.lib.ledgers import writing
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writing, "write_csv", broken)
+    client = login(world.worker_a)
+    client.post(reverse("ledgers:export"), {"template": "registry", "format": "csv",
+                                            "reason": "核对低保名单"})
+    job = LedgerExport.objects.get()
+    assert job.status == LedgerExport.Status.FAILED and "failed" in job.error
+    assert client.get(reverse("ledgers:export_download", args=[job.pk])).status_code == 404

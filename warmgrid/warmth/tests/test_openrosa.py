@@ -120,3 +120,12 @@ def test_wave_xform_and_parse_round_trip(wave):
     with pytest.raises(ValueError):
         parse_submission(b'<data id="other_form"><meta><instanceID>x</instanceID></meta>'
                          b"</data>")
+
+
+def test_a_code_of_another_wave_is_not_taken_through_this_waves_form(client, world, wave):
+    other = open_wave(world, seed=9)
+    code = other.invitations.filter(grid=world.grid_a).first().token
+    refused = submit(client, world.worker_a, instance(wave, code, f"uuid:{uuid.uuid4()}",
+                                                      valid_answers(wave.version)))
+    assert refused.status_code == 404
+    assert not Invitation.objects.filter(used=True).exists()
